@@ -1,0 +1,26 @@
+// What a workflow run needs from outside at its start (and so after every
+// continue-as-new): the engine settings from the worker's validated config,
+// and the projection version already stored, so a workflow started afresh
+// (e.g. after an operator terminated one) keeps counting from there.
+import type { PrismaClient } from '@prisma/client';
+
+export interface EngineSettings {
+  checkoutTtlMs: number;
+  gracePeriodMs: number;
+  dunningReminderOffsetsMs: number[];
+  walletMinimumCents: number;
+}
+
+export interface RunContext {
+  settings: EngineSettings;
+  storedProjectionVersion: number;
+}
+
+export function createRunContextActivities({ prisma, settings }: { prisma: PrismaClient; settings: EngineSettings }) {
+  return {
+    async loadRunContext(workspaceId: string): Promise<RunContext> {
+      const stored = await prisma.workspaceBilling.findUnique({ where: { workspaceId }, select: { version: true } });
+      return { settings, storedProjectionVersion: stored?.version ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,98 @@
+// Stripe activities of the checkout slice: find the plan's price by lookup
+// key, create or reuse the workspace's customer, create the hosted Checkout
+// Session. Every write carries an idempotency key built by the workflow from
+// stable ids (workflow id + step + sequence), never from the clock.
+import { ApplicationFailure } from '@temporalio/common';
+import type Stripe from 'stripe';
+import type { PrismaClient } from '@prisma/client';
+import { lookupKey, type Interval, type PlanId } from '../src/domain/plans';
+import { callStripe } from './stripe-failures';
+
+export interface EnsureCustomerInput {
+  workspaceId: string;
+  email?: string;
+  idempotencyKey: string;
+}
+
+export interface CreateCheckoutInput {
+  workspaceId: string;
+  customerId: string;
+  planId: PlanId;
+  interval: Interval;
+  successUrl: string;
+  cancelUrl: string;
+  /** Epoch ms, whole seconds; chosen by the workflow so retries send identical parameters. */
+  expiresAt: number;
+  idempotencyKey: string;
+}
+
+export interface CreatedCheckout {
+  checkoutId: string;
+  url: string;
+  expiresAt: number;
+}
+
+export function createCheckoutActivities({ stripe, prisma }: { stripe: Stripe; prisma: PrismaClient }) {
+  async function priceIdFor(planId: PlanId, interval: Interval): Promise<string> {
+    const key = lookupKey(planId, interval);
+    const prices = await callStripe('find price', () =>
+      stripe.prices.list({ lookup_keys: [key], active: true, limit: 1 }),
+    );
+    const price = prices.data[0];
+    if (!price) {
+      throw ApplicationFailure.create({
+        type: 'price_not_configured',
+        message: `No active Stripe price has lookup_key ${key}`,
+        nonRetryable: true,
+      });
+    }
+    return price.id;
+  }
+
+  return {
+    /** The workspace's customer: the one on record, else a new one tagged with metadata.workspaceId. */
+    async ensureStripeCustomer(input: EnsureCustomerInput): Promise<string> {
+      const known = await prisma.workspaceBilling.findUnique({
+        where: { workspaceId: input.workspaceId },
+        select: { stripeCustomerId: true },
+      });
+      if (known?.stripeCustomerId) return known.stripeCustomerId;
+      const customer = await callStripe('create customer', () =>
+        stripe.customers.create(
+          { email: input.email, metadata: { workspaceId: input.workspaceId } },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      return customer.id;
+    },
+
+    async createCheckoutSession(input: CreateCheckoutInput): Promise<CreatedCheckout> {
+      const price = await priceIdFor(input.planId, input.interval);
+      const metadata = { workspaceId: input.workspaceId, planId: input.planId, interval: input.interval };
+      const session = await callStripe('create checkout session', () =>
+        stripe.checkout.sessions.create(
+          {
+            mode: 'subscription',
+            customer: input.customerId,
+            client_reference_id: input.workspaceId,
+            line_items: [{ price, quantity: 1 }],
+            success_url: input.successUrl,
+            cancel_url: input.cancelUrl,
+            expires_at: Math.floor(input.expiresAt / 1000),
+            metadata,
+            subscription_data: { metadata },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
+      if (!session.url) {
+        throw ApplicationFailure.create({
+          type: 'payment_provider_error',
+          message: `Checkout Session ${session.id} has no hosted URL`,
+          nonRetryable: true,
+        });
+      }
+      return { checkoutId: session.id, url: session.url, expiresAt: session.expires_at * 1000 };
+    },
+  };
+}

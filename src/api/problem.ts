@@ -1,0 +1,71 @@
+// The one place where errors become HTTP: application/problem+json with a
+// stable `code`. Everything else throws DomainError (or lets an unexpected
+// error fall through to a logged 500).
+import type { ErrorRequestHandler, Response } from 'express';
+import { DomainError, type ErrorCode } from '../domain/errors';
+
+const STATUS: Record<ErrorCode, number> = {
+  validation_failed: 400,
+  invalid_signature: 400,
+  malformed_event: 400,
+  unauthorized: 401,
+  not_found: 404,
+  subscription_active: 409,
+  checkout_in_progress: 409,
+  not_purchasable: 422,
+  sales_assisted: 422,
+  internal_error: 500,
+  price_not_configured: 500,
+  payment_provider_error: 502,
+  temporal_unavailable: 503,
+  database_unavailable: 503,
+};
+
+const TITLE: Record<ErrorCode, string> = {
+  validation_failed: 'Invalid request',
+  invalid_signature: 'Invalid webhook signature',
+  malformed_event: 'Malformed webhook event',
+  unauthorized: 'Unauthorized',
+  not_found: 'Not found',
+  subscription_active: 'Subscription already active',
+  checkout_in_progress: 'Another checkout is open',
+  not_purchasable: 'Plan is not purchasable',
+  sales_assisted: 'Plan is sales-assisted',
+  internal_error: 'Internal error',
+  price_not_configured: 'Price not configured',
+  payment_provider_error: 'Payment provider error',
+  temporal_unavailable: 'Workflow service unavailable',
+  database_unavailable: 'Database unavailable',
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export function sendProblem(res: Response, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}): void {
+  const status = STATUS[code];
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({ type: `https://docs.billing-engine.dev/errors/${code}`, title: TITLE[code], status, detail, code, ...extra });
+}
+
+export function problemHandler(options: { salesContactUrl: string; log: { error: (obj: object, msg: string) => void } }): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (err instanceof DomainError) {
+      const extra = { ...err.details };
+      if (err.code === 'sales_assisted') extra.contactUrl = options.salesContactUrl;
+      if (statusOf(err.code) >= 500) options.log.error({ err, path: req.path, code: err.code }, 'request failed');
+      return sendProblem(res, err.code, err.message, extra);
+    }
+    // express.json() parse failures and oversize bodies arrive here with a status.
+    const status = typeof err?.status === 'number' ? err.status : 500;
+    if (status >= 400 && status < 500) {
+      return sendProblem(res, 'validation_failed', err.type === 'entity.parse.failed' ? 'The body is not valid JSON.' : String(err.message), {
+        errors: [{ path: '', message: String(err.message) }],
+      });
+    }
+    options.log.error({ err, path: req.path }, 'unexpected error');
+    return sendProblem(res, 'internal_error', 'An unexpected error occurred.');
+  };
+}

@@ -1,0 +1,14 @@
+import express, { Router } from 'express';
+import { ingestStripeWebhook, type WebhookDeps } from '../../webhooks/stripe-webhook';
+
+export function webhooksRouter(deps: WebhookDeps & { log: { info: (obj: object, msg: string) => void } }): Router {
+  const router = Router();
+  // The signature covers the exact bytes Stripe sent: keep the body raw.
+  router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const result = await ingestStripeWebhook(deps, body, req.get('stripe-signature'));
+    deps.log.info({ stripeEventId: result.eventId, ...result }, 'stripe webhook');
+    res.json({ received: true, ...result });
+  });
+  return router;
+}

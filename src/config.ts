@@ -1,0 +1,81 @@
+// The one zod-validated view of the environment. Both processes (API and
+// worker) call loadConfig() at start and fail fast with every problem listed.
+import { z } from 'zod';
+import { parseDuration } from './domain/duration';
+
+const duration = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `${name} must look like 7d, 36h, 30m, 10s or 500ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const durationList = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+    const out = parts.map(parseDuration);
+    if (out.some((ms) => ms === null)) {
+      ctx.addIssue({ code: 'custom', message: `${name} must be a comma-separated list like 0d,3d,6d` });
+      return z.NEVER;
+    }
+    return (out as number[]).sort((a, b) => a - b);
+  });
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const configSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL')
+      .default('postgresql://billing:billing@127.0.0.1:5432/billing'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('billing'),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'STRIPE_SECRET_KEY must start with sk_test_, sk_live_, rk_test_ or rk_live_'),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'STRIPE_WEBHOOK_SECRET must start with whsec_'),
+    STRIPE_API_URL: httpUrl.optional(),
+    APP_API_TOKEN: z.string().min(16, 'APP_API_TOKEN must be at least 16 characters'),
+    OPERATOR_API_TOKEN: z.string().min(16, 'OPERATOR_API_TOKEN must be at least 16 characters'),
+    BILLING_GRACE_PERIOD: duration('BILLING_GRACE_PERIOD').default(7 * 86_400_000),
+    BILLING_DUNNING_REMINDERS: durationList('BILLING_DUNNING_REMINDERS').default([0, 3 * 86_400_000, 6 * 86_400_000]),
+    WALLET_MINIMUM_CENTS: z.coerce.number().int().min(0).default(1000),
+    CHECKOUT_SESSION_TTL: duration('CHECKOUT_SESSION_TTL')
+      .refine((ms) => ms >= 30 * 60_000 && ms <= 24 * 3_600_000, 'CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)')
+      .default(24 * 3_600_000),
+    PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => c.APP_API_TOKEN !== c.OPERATOR_API_TOKEN, {
+    message: 'OPERATOR_API_TOKEN must differ from APP_API_TOKEN',
+    path: ['OPERATOR_API_TOKEN'],
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as they do for most twelve-factor tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.join('.') || 'environment';
+        const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+        return `${key}: ${message}`;
+      }),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,49 @@
+// Billing facts: what a Stripe event tells the workspace workflow, reduced to
+// the fields the state rules need. Built by src/domain/stripe-events.ts from
+// the event payload; times are epoch milliseconds.
+import type { Interval, PlanId } from './plans';
+
+export type StripeSubscriptionStatus =
+  | 'incomplete'
+  | 'incomplete_expired'
+  | 'trialing'
+  | 'active'
+  | 'past_due'
+  | 'canceled'
+  | 'unpaid'
+  | 'paused';
+
+interface FactBase {
+  /** Stripe event id: the idempotency key of the fact. */
+  eventId: string;
+  /** Stripe event `created`, in ms: the order in which facts are applied. */
+  occurredAt: number;
+}
+
+export interface CheckoutCompletedFact extends FactBase {
+  kind: 'checkout_completed';
+  checkoutId: string;
+  customerId: string | null;
+  subscriptionId: string | null;
+  planId: PlanId | null;
+  interval: Interval | null;
+  paid: boolean;
+}
+
+export interface CheckoutExpiredFact extends FactBase {
+  kind: 'checkout_expired';
+  checkoutId: string;
+}
+
+export interface SubscriptionChangedFact extends FactBase {
+  kind: 'subscription_changed';
+  subscriptionId: string;
+  customerId: string | null;
+  status: StripeSubscriptionStatus;
+  planId: PlanId | null;
+  interval: Interval | null;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+export type BillingFact = CheckoutCompletedFact | CheckoutExpiredFact | SubscriptionChangedFact;

@@ -1,0 +1,47 @@
+// The one family of domain errors. Each has a stable machine-readable code;
+// src/api/problem.ts maps codes to HTTP statuses in exactly one place, and
+// workflows raise the same codes as ApplicationFailure types.
+
+export const ERROR_CODES = [
+  'validation_failed',
+  'unauthorized',
+  'not_found',
+  'not_purchasable',
+  'sales_assisted',
+  'subscription_active',
+  'checkout_in_progress',
+  'invalid_signature',
+  'malformed_event',
+  'price_not_configured',
+  'payment_provider_error',
+  'temporal_unavailable',
+  'database_unavailable',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(readonly fields: FieldError[], message = 'The request is invalid.') {
+    super('validation_failed', message, { errors: fields });
+  }
+}

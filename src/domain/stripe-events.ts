@@ -1,0 +1,154 @@
+// Translation of Stripe webhook events into billing facts and routing hints.
+// Pure: works on the parsed event JSON, validated with zod so a malformed
+// payload is reported instead of half-read. Times become epoch milliseconds.
+import { z } from 'zod';
+import type { BillingFact, StripeSubscriptionStatus } from './billing-facts';
+import { isInterval, isPlanId, parseLookupKey, type Interval, type PlanId } from './plans';
+
+const metadata = z.record(z.string(), z.string()).nullish();
+
+export const stripeEventEnvelope = z.object({
+  id: z.string().min(1),
+  object: z.literal('event'),
+  type: z.string().min(1),
+  created: z.number().int(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelope>;
+
+const idOf = z.union([z.string(), z.object({ id: z.string() })]).nullish().transform((v) => (typeof v === 'string' ? v : v?.id ?? null));
+
+const checkoutSession = z.object({
+  id: z.string(),
+  mode: z.string(),
+  customer: idOf,
+  subscription: idOf,
+  client_reference_id: z.string().nullish(),
+  payment_status: z.string().nullish(),
+  metadata,
+});
+
+const subscription = z.object({
+  id: z.string(),
+  customer: idOf,
+  status: z.enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused']),
+  cancel_at_period_end: z.boolean().nullish(),
+  current_period_end: z.number().nullish(),
+  metadata,
+  items: z
+    .object({
+      data: z.array(
+        z.object({
+          current_period_end: z.number().nullish(),
+          price: z.object({ lookup_key: z.string().nullish() }).nullish(),
+        }),
+      ),
+    })
+    .nullish(),
+});
+
+const routable = z.object({
+  metadata,
+  customer: idOf.optional(),
+  subscription: idOf.optional(),
+  parent: z
+    .object({ subscription_details: z.object({ metadata, subscription: idOf.optional() }).nullish() })
+    .nullish(),
+});
+
+export const HANDLED_EVENT_TYPES = [
+  'checkout.session.completed',
+  'checkout.session.expired',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+] as const;
+
+export class MalformedEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedEventError';
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    throw new MalformedEventError(`${what}: ${first?.path.join('.') || 'object'} ${first?.message ?? 'is invalid'}`);
+  }
+  return result.data;
+}
+
+export interface EventRouting {
+  workspaceId: string | null;
+  customerId: string | null;
+  subscriptionId: string | null;
+}
+
+/**
+ * Where an event belongs, in the order of the spec: the object's
+ * metadata.workspaceId, then the invoice's subscription metadata snapshot,
+ * then (done by the caller) the stored customer/subscription mapping.
+ */
+export function routeEvent(event: StripeEventEnvelope): EventRouting {
+  const object = parse(routable, event.data.object, event.type);
+  const snapshot = object.parent?.subscription_details;
+  const isSubscription = event.data.object.object === 'subscription';
+  return {
+    workspaceId: object.metadata?.workspaceId ?? snapshot?.metadata?.workspaceId ?? null,
+    customerId: object.customer ?? null,
+    subscriptionId: isSubscription ? (event.data.object.id as string) : (object.subscription ?? snapshot?.subscription ?? null),
+  };
+}
+
+function planFromMetadata(meta: Record<string, string> | null | undefined): { planId: PlanId | null; interval: Interval | null } {
+  const planId = meta?.planId;
+  const interval = meta?.interval;
+  return { planId: isPlanId(planId) ? planId : null, interval: isInterval(interval) ? interval : null };
+}
+
+/** The billing fact an event carries, or null for event types the engine does not act on. */
+export function factFromEvent(event: StripeEventEnvelope): BillingFact | null {
+  const base = { eventId: event.id, occurredAt: event.created * 1000 };
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.expired': {
+      const session = parse(checkoutSession, event.data.object, event.type);
+      if (session.mode !== 'subscription') return null;
+      if (event.type === 'checkout.session.expired') return { ...base, kind: 'checkout_expired', checkoutId: session.id };
+      return {
+        ...base,
+        kind: 'checkout_completed',
+        checkoutId: session.id,
+        customerId: session.customer,
+        subscriptionId: session.subscription,
+        ...planFromMetadata(session.metadata),
+        paid: session.payment_status === 'paid' || session.payment_status === 'no_payment_required',
+      };
+    }
+    case 'customer.subscription.created':
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted': {
+      const sub = parse(subscription, event.data.object, event.type);
+      const item = sub.items?.data[0];
+      const fromPrice = parseLookupKey(item?.price?.lookup_key);
+      const plan = fromPrice ?? planFromMetadata(sub.metadata);
+      const periodEnd = item?.current_period_end ?? sub.current_period_end ?? null;
+      const status: StripeSubscriptionStatus = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
+      return {
+        ...base,
+        kind: 'subscription_changed',
+        subscriptionId: sub.id,
+        customerId: sub.customer,
+        status,
+        planId: plan.planId,
+        interval: plan.interval,
+        currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
+        cancelAtPeriodEnd: sub.cancel_at_period_end ?? false,
+      };
+    }
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,44 @@
+// The API process: validated config, Prisma, a lazy Temporal client (the API
+// starts and answers /readyz even while Temporal is down), graceful shutdown.
+import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import { createApp } from './api/app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './infra/logger';
+import { createPrisma } from './infra/prisma';
+import { createStripeClient } from './infra/stripe-client';
+import { WorkspaceClient } from './temporal/workspace-client';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL, 'api');
+  const prisma = createPrisma(config.DATABASE_URL);
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const workspaces = new WorkspaceClient(client, config.TEMPORAL_TASK_QUEUE);
+  const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
+  const app = createApp({ prisma, stripe, workspaces, log, config });
+
+  const server: Server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'api stopping: finishing in-flight requests');
+    server.close(async () => {
+      await prisma.$disconnect();
+      await connection.close();
+      log.info('api stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

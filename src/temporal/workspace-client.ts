@@ -1,0 +1,92 @@
+// The API's only way into workflows: start-or-join with update-with-start,
+// deliver Stripe facts with signal-with-start, read state with a query.
+// Temporal errors become domain errors here; src/api/problem.ts maps those
+// to HTTP.
+import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BillingFact } from '../domain/billing-facts';
+import type { CheckoutRequest } from '../domain/checkout-rules';
+import { DomainError, isErrorCode } from '../domain/errors';
+import {
+  searchAttributes,
+  startCheckoutUpdate,
+  stripeFactSignal,
+  WORKSPACE_WORKFLOW_TYPE,
+  workflowIdFor,
+  type CheckoutResult,
+  type WorkspaceWorkflowInput,
+} from '../../workflows/definitions';
+import type { workspaceWorkflow } from '../../workflows/workspace-workflow';
+
+const RPC_DEADLINE_MS = 10_000;
+const UPDATE_DEADLINE_MS = 60_000;
+
+function startOptions(workspaceId: string, taskQueue: string) {
+  const args: [WorkspaceWorkflowInput] = [{ workspaceId }];
+  return {
+    workflowId: workflowIdFor(workspaceId),
+    taskQueue,
+    args,
+    typedSearchAttributes: [
+      { key: searchAttributes.workspaceId, value: workspaceId },
+      { key: searchAttributes.planId, value: 'essential' },
+      { key: searchAttributes.billingStatus, value: 'none' },
+      { key: searchAttributes.billingMode, value: 'self_serve' },
+    ],
+  };
+}
+
+/** Turns a failed update's ApplicationFailure (type = stable code) into a DomainError. */
+export function toDomainError(err: unknown): unknown {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const failure = err.cause;
+    const code = isErrorCode(failure.type) ? failure.type : 'internal_error';
+    const details = (failure.details?.[0] ?? {}) as Record<string, unknown>;
+    return new DomainError(code, failure.message, details);
+  }
+  if (err instanceof DomainError) return err;
+  return new DomainError('temporal_unavailable', 'The workflow service could not be reached; try again.', {
+    cause: err instanceof Error ? err.message : String(err),
+  });
+}
+
+export class WorkspaceClient {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  async startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
+      ...startOptions(workspaceId, this.taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    try {
+      return await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        this.client.workflow.executeUpdateWithStart(startCheckoutUpdate, { args: [request], startWorkflowOperation }),
+      );
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  }
+
+  async deliverFact(workspaceId: string, fact: BillingFact): Promise<void> {
+    try {
+      await this.client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, () =>
+        this.client.workflow.signalWithStart<typeof workspaceWorkflow, [BillingFact]>(WORKSPACE_WORKFLOW_TYPE, {
+          ...startOptions(workspaceId, this.taskQueue),
+          signal: stripeFactSignal,
+          signalArgs: [fact],
+        }),
+      );
+    } catch (err) {
+      throw toDomainError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.client.connection.withDeadline(Date.now() + 3_000, () =>
+      this.client.workflowService.getSystemInfo({}),
+    );
+  }
+}

@@ -1,0 +1,110 @@
+// Stripe webhook intake: verify the signature on the raw body, translate the
+// event into a billing fact, find its workspace, record the event id
+// durably, signal the workspace workflow, mark the event delivered.
+//
+// Exactly-once: a row is written before the signal and marked delivered
+// after it. A redelivery of a delivered event is a no-op (200); a redelivery
+// of an event whose signal failed is signalled again, and the workflow
+// itself ignores an event id it has already applied. Anything that prevents
+// recording or signalling raises a 5xx so Stripe retries.
+import type { PrismaClient } from '@prisma/client';
+import Stripe from 'stripe';
+import type { BillingFact } from '../domain/billing-facts';
+import { DomainError } from '../domain/errors';
+import { factFromEvent, MalformedEventError, routeEvent, stripeEventEnvelope, type EventRouting } from '../domain/stripe-events';
+
+export interface WebhookDeps {
+  prisma: PrismaClient;
+  stripe: Stripe;
+  webhookSecret: string;
+  workspaces: { deliverFact(workspaceId: string, fact: BillingFact): Promise<void> };
+}
+
+export type WebhookOutcome =
+  | { outcome: 'delivered' | 'duplicate'; eventId: string; type: string; workspaceId: string }
+  | { outcome: 'ignored' | 'unroutable'; eventId: string; type: string };
+
+function verifiedJson(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): unknown {
+  if (!signature) throw new DomainError('invalid_signature', 'The Stripe-Signature header is missing.');
+  try {
+    deps.stripe.webhooks.signature!.verifyHeader(rawBody, signature, deps.webhookSecret);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new DomainError('invalid_signature', 'The Stripe-Signature header does not match the body.');
+    }
+    throw err;
+  }
+  try {
+    return JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new DomainError('malformed_event', 'The body is not valid JSON.');
+  }
+}
+
+async function database<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw new DomainError('database_unavailable', 'The event could not be recorded; Stripe should retry.', {
+      cause: err instanceof Error ? err.message : String(err),
+    });
+  }
+}
+
+/** The spec's routing order; the stored customer/subscription mapping is the last resort. */
+async function workspaceOf(prisma: PrismaClient, routing: EventRouting): Promise<string | null> {
+  if (routing.workspaceId) return routing.workspaceId;
+  const or = [
+    ...(routing.subscriptionId ? [{ stripeSubscriptionId: routing.subscriptionId }] : []),
+    ...(routing.customerId ? [{ stripeCustomerId: routing.customerId }] : []),
+  ];
+  if (or.length === 0) return null;
+  const row = await prisma.workspaceBilling.findFirst({ where: { OR: or }, select: { workspaceId: true } });
+  return row?.workspaceId ?? null;
+}
+
+export async function ingestStripeWebhook(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): Promise<WebhookOutcome> {
+  const json = verifiedJson(deps, rawBody, signature);
+  const parsed = stripeEventEnvelope.safeParse(json);
+  if (!parsed.success) throw new DomainError('malformed_event', 'The body is not a Stripe event.');
+  const event = parsed.data;
+  let fact: BillingFact | null;
+  let routing: EventRouting;
+  try {
+    fact = factFromEvent(event);
+    routing = routeEvent(event);
+  } catch (err) {
+    if (err instanceof MalformedEventError) throw new DomainError('malformed_event', err.message);
+    throw err;
+  }
+  const base = { eventId: event.id, type: event.type };
+  if (!fact) return { ...base, outcome: 'ignored' };
+
+  const { prisma } = deps;
+  const workspaceId = await database(() => workspaceOf(prisma, routing));
+  const createdAt = new Date(event.created * 1000);
+  if (!workspaceId) {
+    await database(() =>
+      prisma.stripeEvent.upsert({
+        where: { id: event.id },
+        create: { id: event.id, type: event.type, createdAt, outcome: 'unroutable' },
+        update: {},
+      }),
+    );
+    return { ...base, outcome: 'unroutable' };
+  }
+  const recorded = await database(() =>
+    prisma.stripeEvent.upsert({
+      where: { id: event.id },
+      create: { id: event.id, type: event.type, workspaceId, createdAt, outcome: 'received' },
+      update: {},
+    }),
+  );
+  if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', workspaceId };
+
+  await deps.workspaces.deliverFact(workspaceId, fact);
+  await database(() =>
+    prisma.stripeEvent.update({ where: { id: event.id }, data: { deliveredAt: new Date(), outcome: 'delivered', workspaceId } }),
+  );
+  return { ...base, outcome: 'delivered', workspaceId };
+}

@@ -1,0 +1,51 @@
+// Activities for workflow tests on the time-skipping server: typed against
+// the real ones (a signature change breaks these tests at compile time) and
+// recording every call so tests can assert what the workflow asked for.
+import type { Activities, EngineSettings } from '../../activities';
+import type { BillingProjection } from '../../src/domain/projection';
+
+export const TEST_SETTINGS: EngineSettings = {
+  checkoutTtlMs: 60 * 60_000,
+  gracePeriodMs: 7 * 86_400_000,
+  dunningReminderOffsetsMs: [0, 3 * 86_400_000, 6 * 86_400_000],
+  walletMinimumCents: 1000,
+};
+
+export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
+  const calls = {
+    customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
+    sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
+    projections: [] as BillingProjection[],
+  };
+  const activities: Activities = {
+    async loadRunContext() {
+      return { settings, storedProjectionVersion: 0 };
+    },
+    async ensureStripeCustomer(input) {
+      calls.customers.push(input);
+      return `cus_for_${input.workspaceId}`;
+    },
+    async createCheckoutSession(input) {
+      calls.sessions.push(input);
+      const n = calls.sessions.length;
+      return { checkoutId: `cs_test_${n}_${input.workspaceId}`, url: `https://checkout.stripe.test/c/${n}`, expiresAt: input.expiresAt };
+    },
+    async saveBillingProjection(p) {
+      calls.projections.push(p);
+      return true;
+    },
+  };
+  return { activities, calls };
+}
+
+/** Polls `read` until `accept` holds (signals are applied asynchronously). */
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!accept(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await read();
+  }
+  return last;
+}

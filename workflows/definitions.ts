@@ -1,0 +1,43 @@
+// Every message of the workspace workflow, defined once. The API, the worker
+// and the tests import these objects; nobody spells a message name twice.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { BillingFact } from '../src/domain/billing-facts';
+import type { WorkspaceState } from '../src/domain/billing-state';
+import type { CheckoutRequest } from '../src/domain/checkout-rules';
+
+export const DEFAULT_TASK_QUEUE = 'billing';
+export const WORKSPACE_WORKFLOW_TYPE = 'workspaceWorkflow';
+
+export function workflowIdFor(workspaceId: string): string {
+  return `workspace/${workspaceId}`;
+}
+
+export interface WorkspaceWorkflowInput {
+  workspaceId: string;
+  /** Present only when continuing as new. */
+  state?: WorkspaceState;
+}
+
+export interface CheckoutResult {
+  checkoutId: string;
+  url: string;
+  expiresAt: string;
+  /** False when the open checkout was handed back instead of creating one. */
+  created: boolean;
+}
+
+/** Start (or resume) a hosted Stripe Checkout for a self-serve plan. */
+export const startCheckoutUpdate = defineUpdate<CheckoutResult, [CheckoutRequest]>('startCheckout');
+/** A Stripe fact delivered by the webhook endpoint. */
+export const stripeFactSignal = defineSignal<[BillingFact]>('stripeFact');
+/** The workflow's full state, for operators and tests. */
+export const stateQuery = defineQuery<WorkspaceState>('state');
+
+export const searchAttributes = {
+  workspaceId: defineSearchAttributeKey('WorkspaceId', SearchAttributeType.KEYWORD),
+  planId: defineSearchAttributeKey('PlanId', SearchAttributeType.KEYWORD),
+  billingStatus: defineSearchAttributeKey('BillingStatus', SearchAttributeType.KEYWORD),
+  billingMode: defineSearchAttributeKey('BillingMode', SearchAttributeType.KEYWORD),
+  graceEndsAt: defineSearchAttributeKey('GraceEndsAt', SearchAttributeType.DATETIME),
+} as const;
