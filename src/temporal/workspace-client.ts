@@ -18,7 +18,7 @@ import {
 } from '../../workflows/definitions';
 import type { workspaceWorkflow } from '../../workflows/workspace-workflow';
 
-const RPC_DEADLINE_MS = 10_000;
+const RPC_DEADLINE_MS = 5_000;
 const UPDATE_DEADLINE_MS = 60_000;
 
 function startOptions(workspaceId: string, taskQueue: string) {

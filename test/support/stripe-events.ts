@@ -37,10 +37,14 @@ export function stripeEvent(type: string, object: Record<string, unknown>, creat
   };
 }
 
+/** A Stripe-Signature header for exactly these bytes. */
+export function signatureFor(payload: string, secret = TEST_SECRETS.STRIPE_WEBHOOK_SECRET): string {
+  return signer.webhooks.generateTestHeaderString({ payload, secret });
+}
+
 export function signedPayload(event: unknown, secret = TEST_SECRETS.STRIPE_WEBHOOK_SECRET) {
   const payload = JSON.stringify(event);
-  const signature = signer.webhooks.generateTestHeaderString({ payload, secret });
-  return { payload, signature };
+  return { payload, signature: signatureFor(payload, secret) };
 }
 
 export interface CheckoutFixture {

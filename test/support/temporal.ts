@@ -7,11 +7,11 @@ import { binaryPath } from '../../src/infra/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 
 let runtimeInstalled = false;
-/** Keep the SDK's own logging to warnings so test output stays readable. */
+/** Keep the SDK's own logging to errors so test output stays readable. */
 export function quietTemporalRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {

@@ -7,7 +7,7 @@ export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://billing:billing@127.0.0.1:5432/billing_test';
 
 export const TEST_SECRETS = {
-  STRIPE_SECRET_KEY: 'sk_test_engine_suite',
+  STRIPE_SECRET_KEY: 'sk_test_EngineSuite0123456789',
   STRIPE_WEBHOOK_SECRET: 'whsec_engine_suite_secret',
   APP_API_TOKEN: 'app-token-for-the-test-suite',
   OPERATOR_API_TOKEN: 'operator-token-for-the-test-suite',

@@ -1,0 +1,67 @@
+// The API wired to real things for tests: Express app + PostgreSQL (test
+// database) + Temporal (time-skipping server) + a worker running the real
+// activities against stripe-mock.
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import { createActivities } from '../../activities';
+import { createApp } from '../../src/api/app';
+import type { Config } from '../../src/config';
+import { createLogger } from '../../src/infra/logger';
+import { createStripeClient } from '../../src/infra/stripe-client';
+import type { PrismaClient } from '../../src/infra/prisma';
+import { WorkspaceClient } from '../../src/temporal/workspace-client';
+import { settingsFrom } from '../../src/worker';
+import { testPrisma } from './db';
+import { timeSkippingEnv, workflowBundle } from './temporal';
+import { testConfig } from './test-env';
+
+export interface ApiHarness {
+  app: Express;
+  env: TestWorkflowEnvironment;
+  prisma: PrismaClient;
+  config: Config;
+  workspaces: WorkspaceClient;
+  /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
+  appWithoutTemporal(): Express;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(taskQueue: string): Promise<ApiHarness> {
+  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
+  const prisma = testPrisma();
+  const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
+  const env = await timeSkippingEnv();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config) }),
+  });
+  const running = worker.run();
+  const log = createLogger('silent');
+  const workspaces = new WorkspaceClient(env.client, taskQueue);
+  const app = createApp({ prisma, stripe, workspaces, log, config });
+  const deadConnections: Connection[] = [];
+  return {
+    app,
+    env,
+    prisma,
+    config,
+    workspaces,
+    appWithoutTemporal() {
+      const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
+      deadConnections.push(connection);
+      const unreachable = new WorkspaceClient(new Client({ connection }), taskQueue);
+      return createApp({ prisma, stripe, workspaces: unreachable, log, config });
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));
+      await env.teardown();
+      await prisma.$disconnect();
+    },
+  };
+}

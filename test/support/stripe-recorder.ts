@@ -1,0 +1,61 @@
+// A recording proxy in front of stripe-mock: stripe-mock validates every
+// request against Stripe's OpenAPI spec but does not reflect everything back
+// (metadata, idempotency keys), so tests read what was actually sent here.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  /** Form fields as sent, e.g. `metadata[workspaceId]`. */
+  form: Record<string, string>;
+  status: number;
+}
+
+export interface StripeRecorder {
+  url: string;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+export async function startStripeRecorder(upstream = process.env.STRIPE_API_URL): Promise<StripeRecorder> {
+  if (!upstream) throw new Error('STRIPE_API_URL (stripe-mock) is not set: run the suite through jest globalSetup');
+  const target = new URL(upstream);
+  const requests: RecordedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const [path, query = ''] = (req.url ?? '').split('?');
+      const form = Object.fromEntries(new URLSearchParams(req.method === 'GET' ? query : body.toString('utf8')));
+      const forward = http.request(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (upstreamRes) => {
+          requests.push({
+            method: req.method ?? '',
+            path,
+            idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+            form,
+            status: upstreamRes.statusCode ?? 0,
+          });
+          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+          upstreamRes.pipe(res);
+        },
+      );
+      forward.on('error', (err) => {
+        res.writeHead(502);
+        res.end(String(err));
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
