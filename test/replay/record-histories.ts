@@ -1,0 +1,53 @@
+// Records workflow histories for the replay test. Run after a deliberate,
+// replay-compatible change only, when a new path should be covered:
+//   npx tsx test/replay/record-histories.ts
+// It drives workflows on the time-skipping server with the fake activities
+// and writes test/replay/histories/<name>.binpb. Never re-record to make a
+// failing replay pass: that failure means the change breaks running workflows.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { factFromEvent, stripeEventEnvelope } from '../../src/domain/stripe-events';
+import { WorkspaceClient } from '../../src/temporal/workspace-client';
+import { workflowIdFor } from '../../workflows/definitions';
+import { fakeActivities, TEST_SETTINGS } from '../support/fake-activities';
+import { checkoutFixture, checkoutSession, stripeEvent, subscription } from '../support/stripe-events';
+import { timeSkippingEnv, workflowBundle } from '../support/temporal';
+
+const request = { planId: 'plus' as const, interval: 'month' as const, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' };
+
+async function main() {
+  const env = await timeSkippingEnv();
+  const taskQueue = 'record-histories';
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakeActivities().activities });
+  const workspaces = new WorkspaceClient(env.client, taskQueue);
+  const fact = (type: string, object: Record<string, unknown>) => factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object)))!;
+  const out = path.join(__dirname, 'histories');
+
+  await worker.runUntil(async () => {
+    const completed = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-completed' };
+    const opened = await workspaces.startCheckout(completed.workspaceId, request);
+    completed.checkoutId = opened.checkoutId;
+    await workspaces.deliverFact(completed.workspaceId, fact('checkout.session.completed', checkoutSession(completed)));
+    await workspaces.deliverFact(completed.workspaceId, fact('customer.subscription.created', subscription(completed)));
+    await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
+
+    const expired = 'replay-expired';
+    await workspaces.startCheckout(expired, request);
+    await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
+
+    for (const workspaceId of [completed.workspaceId, expired]) {
+      const history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
+      // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
+      writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+      console.log(`recorded ${workspaceId} (${history.events?.length} events)`);
+    }
+  });
+  await env.teardown();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
