@@ -72,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       result.error.issues.map((issue) => {
         const key = issue.path.join('.') || 'environment';
-        const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+        const message = issue.code === 'invalid_type' && cleaned[key] === undefined ? 'is required' : issue.message;
         return `${key}: ${message}`;
       }),
     );

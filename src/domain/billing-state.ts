@@ -25,6 +25,12 @@ export interface SubscriptionRecord {
   cancelAtPeriodEnd: boolean;
   /** occurredAt of the newest fact applied to this subscription. */
   lastFactAt: number;
+  /**
+   * Set while the record comes only from a checkout completion: the first
+   * event of the subscription itself supersedes it, whatever its timestamp
+   * (Stripe stamps checkout.session.completed after customer.subscription.created).
+   */
+  fromCheckout?: boolean;
 }
 
 export interface WorkspaceState {
@@ -126,7 +132,7 @@ function closeCheckout(state: WorkspaceState, checkoutId: string): WorkspaceStat
 function mayApplyTo(state: WorkspaceState, id: string, at: number, live: boolean): boolean {
   const current = state.subscription;
   if (!current) return true;
-  if (current.id === id) return at >= current.lastFactAt;
+  if (current.id === id) return current.fromCheckout === true || at >= current.lastFactAt;
   if (!hasLiveSubscription(state)) return live || at >= current.lastFactAt;
   return live && at > current.lastFactAt;
 }
@@ -163,6 +169,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
           cancelAtPeriodEnd: false,
           // A checkout completion is older news than any event of the subscription itself.
           lastFactAt: fact.occurredAt - 1,
+          fromCheckout: true,
         },
       };
     }

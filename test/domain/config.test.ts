@@ -1,0 +1,241 @@
+import { ConfigError, configSchema, loadConfig } from '../../src/config';
+import { TEST_SECRETS, testConfig } from '../support/test-env';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** The required variables only: everything else takes its default. */
+const REQUIRED = {
+  STRIPE_SECRET_KEY: 'sk_test_abc',
+  STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+  APP_API_TOKEN: 'app-token-0123456789',
+  OPERATOR_API_TOKEN: 'operator-token-0123456789',
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(REQUIRED);
+    expect(config).toMatchObject({
+      PORT: 3000,
+      DATABASE_URL: 'postgresql://billing:billing@127.0.0.1:5432/billing',
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: 'billing',
+      BILLING_GRACE_PERIOD: 7 * DAY,
+      BILLING_DUNNING_REMINDERS: [0, 3 * DAY, 6 * DAY],
+      WALLET_MINIMUM_CENTS: 1000,
+      CHECKOUT_SESSION_TTL: 24 * HOUR,
+      LOG_LEVEL: 'info',
+    });
+    expect(config.STRIPE_API_URL).toBeUndefined();
+    expect(config.STRIPE_SECRET_KEY).toBe(REQUIRED.STRIPE_SECRET_KEY);
+  });
+
+  it('reads overrides and coerces numbers', () => {
+    const config = loadConfig({
+      ...REQUIRED,
+      PORT: '8080',
+      WALLET_MINIMUM_CENTS: '0',
+      TEMPORAL_NAMESPACE: 'billing-prod',
+      STRIPE_API_URL: 'http://127.0.0.1:12111',
+      BILLING_GRACE_PERIOD: '36h',
+      CHECKOUT_SESSION_TTL: '30m',
+    });
+    expect(config.PORT).toBe(8080);
+    expect(config.WALLET_MINIMUM_CENTS).toBe(0);
+    expect(config.TEMPORAL_NAMESPACE).toBe('billing-prod');
+    expect(config.STRIPE_API_URL).toBe('http://127.0.0.1:12111');
+    expect(config.BILLING_GRACE_PERIOD).toBe(36 * HOUR);
+    expect(config.CHECKOUT_SESSION_TTL).toBe(30 * 60_000);
+  });
+
+  it('treats empty strings as unset (defaults apply, required ones are missing)', () => {
+    const config = loadConfig({ ...REQUIRED, PORT: '', BILLING_GRACE_PERIOD: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.BILLING_GRACE_PERIOD).toBe(7 * DAY);
+    expect(problemsOf({ ...REQUIRED, APP_API_TOKEN: '' })).toEqual(['APP_API_TOKEN: is required']);
+  });
+
+  it('lists every missing required variable together in one ConfigError', () => {
+    const problems = problemsOf({});
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'STRIPE_SECRET_KEY: is required',
+        'STRIPE_WEBHOOK_SECRET: is required',
+        'APP_API_TOKEN: is required',
+        'OPERATOR_API_TOKEN: is required',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('the error message names every problem', () => {
+    let error: unknown;
+    try {
+      loadConfig({});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).name).toBe('ConfigError');
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Invalid configuration:/);
+    for (const key of Object.keys(REQUIRED)) expect(message).toContain(`  - ${key}: is required`);
+  });
+
+  it('reports invalid and missing variables together', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: 'pk_test_nope', BILLING_GRACE_PERIOD: 'a week', PORT: '70000' });
+    expect(problems.some((p) => p.startsWith('STRIPE_SECRET_KEY:') && p.includes('sk_test_'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('BILLING_GRACE_PERIOD:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('PORT:'))).toBe(true);
+    expect(problems).toContain('STRIPE_WEBHOOK_SECRET: is required');
+    expect(problems).toContain('APP_API_TOKEN: is required');
+  });
+
+  it.each(['sk_test_x', 'sk_live_x', 'rk_test_x', 'rk_live_x'])('accepts Stripe key %s', (key) => {
+    expect(loadConfig({ ...REQUIRED, STRIPE_SECRET_KEY: key }).STRIPE_SECRET_KEY).toBe(key);
+  });
+
+  it.each(['pk_test_x', 'sk_x', 'whsec_x', 'sk_prod_x'])('rejects Stripe key %s', (key) => {
+    const problems = problemsOf({ ...REQUIRED, STRIPE_SECRET_KEY: key });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^STRIPE_SECRET_KEY: .*sk_test_/);
+  });
+
+  it('requires a whsec_ webhook secret', () => {
+    expect(problemsOf({ ...REQUIRED, STRIPE_WEBHOOK_SECRET: 'secret' })).toEqual([
+      'STRIPE_WEBHOOK_SECRET: STRIPE_WEBHOOK_SECRET must start with whsec_',
+    ]);
+  });
+
+  it('requires API tokens of at least 16 characters', () => {
+    const problems = problemsOf({ ...REQUIRED, APP_API_TOKEN: 'short', OPERATOR_API_TOKEN: '123456789012345' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'APP_API_TOKEN: APP_API_TOKEN must be at least 16 characters',
+        'OPERATOR_API_TOKEN: OPERATOR_API_TOKEN must be at least 16 characters',
+      ]),
+    );
+    expect(loadConfig({ ...REQUIRED, APP_API_TOKEN: '1234567890123456' }).APP_API_TOKEN).toHaveLength(16);
+  });
+
+  it('requires the operator token to differ from the app token', () => {
+    const problems = problemsOf({ ...REQUIRED, OPERATOR_API_TOKEN: REQUIRED.APP_API_TOKEN });
+    expect(problems).toEqual(['OPERATOR_API_TOKEN: OPERATOR_API_TOKEN must differ from APP_API_TOKEN']);
+  });
+
+  it.each(['mysql://x', 'http://db', 'localhost:5432'])('rejects DATABASE_URL %s', (url) => {
+    expect(problemsOf({ ...REQUIRED, DATABASE_URL: url })).toEqual(['DATABASE_URL: DATABASE_URL must be a postgresql:// URL']);
+  });
+
+  it.each(['postgres://a@b/c', 'postgresql://a@b/c'])('accepts DATABASE_URL %s', (url) => {
+    expect(loadConfig({ ...REQUIRED, DATABASE_URL: url }).DATABASE_URL).toBe(url);
+  });
+
+  it.each(['ftp://stripe', 'not a url'])('rejects STRIPE_API_URL %s', (url) => {
+    const problems = problemsOf({ ...REQUIRED, STRIPE_API_URL: url });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^STRIPE_API_URL: /);
+  });
+
+  it.each(['0', '65536', '3.5', 'abc', '-1'])('rejects PORT=%s with a message that is not "is required"', (port) => {
+    const problems = problemsOf({ ...REQUIRED, PORT: port });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^PORT: /);
+    expect(problems[0]).not.toBe('PORT: is required');
+  });
+
+  it.each(['-1', '1.5', 'lots'])('rejects WALLET_MINIMUM_CENTS=%s', (value) => {
+    const problems = problemsOf({ ...REQUIRED, WALLET_MINIMUM_CENTS: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^WALLET_MINIMUM_CENTS: /);
+    expect(problems[0]).not.toBe('WALLET_MINIMUM_CENTS: is required');
+  });
+
+  it('rejects an unknown LOG_LEVEL', () => {
+    expect(problemsOf({ ...REQUIRED, LOG_LEVEL: 'verbose' })[0]).toMatch(/^LOG_LEVEL: /);
+  });
+
+  describe('durations', () => {
+    it.each(['7', 'seven days', '1.5d', '-1d', '7w'])('rejects BILLING_GRACE_PERIOD=%j with a hint', (value) => {
+      expect(problemsOf({ ...REQUIRED, BILLING_GRACE_PERIOD: value })).toEqual([
+        'BILLING_GRACE_PERIOD: BILLING_GRACE_PERIOD must look like 7d, 36h, 30m, 10s or 500ms',
+      ]);
+    });
+
+    it.each([
+      ['30m', 30 * 60_000],
+      ['1800s', 30 * 60_000],
+      ['1h', HOUR],
+      ['24h', 24 * HOUR],
+      ['1d', DAY],
+      ['86400000ms', DAY],
+    ])('accepts CHECKOUT_SESSION_TTL=%s (inside Stripe\'s 30m–24h)', (value, ms) => {
+      expect(loadConfig({ ...REQUIRED, CHECKOUT_SESSION_TTL: value }).CHECKOUT_SESSION_TTL).toBe(ms);
+    });
+
+    it.each(['29m', '1799999ms', '0s', '25h', '86400001ms', '2d'])('rejects CHECKOUT_SESSION_TTL=%s outside 30m–24h', (value) => {
+      expect(problemsOf({ ...REQUIRED, CHECKOUT_SESSION_TTL: value })).toEqual([
+        'CHECKOUT_SESSION_TTL: CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)',
+      ]);
+    });
+
+    it('rejects a CHECKOUT_SESSION_TTL that is not a duration with the duration hint', () => {
+      expect(problemsOf({ ...REQUIRED, CHECKOUT_SESSION_TTL: 'a day' })).toEqual([
+        'CHECKOUT_SESSION_TTL: CHECKOUT_SESSION_TTL must look like 7d, 36h, 30m, 10s or 500ms',
+      ]);
+    });
+  });
+
+  describe('BILLING_DUNNING_REMINDERS', () => {
+    it('parses a comma-separated list into milliseconds', () => {
+      expect(loadConfig({ ...REQUIRED, BILLING_DUNNING_REMINDERS: '0d,1d,2d' }).BILLING_DUNNING_REMINDERS).toEqual([0, DAY, 2 * DAY]);
+    });
+
+    it('sorts the offsets ascending, numerically across units', () => {
+      const config = loadConfig({ ...REQUIRED, BILLING_DUNNING_REMINDERS: '6d, 12h ,0s,3d,90m' });
+      expect(config.BILLING_DUNNING_REMINDERS).toEqual([0, 90 * 60_000, 12 * HOUR, 3 * DAY, 6 * DAY]);
+    });
+
+    it('sorts numerically, not lexicographically', () => {
+      expect(loadConfig({ ...REQUIRED, BILLING_DUNNING_REMINDERS: '10s,9s,100s' }).BILLING_DUNNING_REMINDERS).toEqual([
+        9_000, 10_000, 100_000,
+      ]);
+    });
+
+    it('ignores blank entries and surrounding whitespace', () => {
+      expect(loadConfig({ ...REQUIRED, BILLING_DUNNING_REMINDERS: ' 1d ,, 2d, ' }).BILLING_DUNNING_REMINDERS).toEqual([DAY, 2 * DAY]);
+    });
+
+    it.each(['1d,soon', '1d;2d', 'x', '1d,2'])('rejects %j with a hint', (value) => {
+      expect(problemsOf({ ...REQUIRED, BILLING_DUNNING_REMINDERS: value })).toEqual([
+        'BILLING_DUNNING_REMINDERS: BILLING_DUNNING_REMINDERS must be a comma-separated list like 0d,3d,6d',
+      ]);
+    });
+  });
+
+  it('the schema parses the same input as loadConfig', () => {
+    const parsed = configSchema.parse(REQUIRED);
+    expect(parsed).toEqual(loadConfig(REQUIRED));
+  });
+});
+
+describe('testConfig (suite helper)', () => {
+  it('produces a valid config with the suite secrets and silent logs', () => {
+    const config = testConfig({ WALLET_MINIMUM_CENTS: '500' });
+    expect(config.APP_API_TOKEN).toBe(TEST_SECRETS.APP_API_TOKEN);
+    expect(config.OPERATOR_API_TOKEN).toBe(TEST_SECRETS.OPERATOR_API_TOKEN);
+    expect(config.LOG_LEVEL).toBe('silent');
+    expect(config.WALLET_MINIMUM_CENTS).toBe(500);
+  });
+});

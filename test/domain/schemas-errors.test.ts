@@ -1,0 +1,71 @@
+import { DomainError, ERROR_CODES, ValidationError, isErrorCode } from '../../src/domain/errors';
+import { checkoutRequestSchema, workspaceIdSchema } from '../../src/domain/schemas';
+
+describe('workspaceIdSchema', () => {
+  it.each(['ws_1', 'a', 'A-b_c-9', 'x'.repeat(64)])('accepts %j', (id) => {
+    expect(workspaceIdSchema.safeParse(id).success).toBe(true);
+  });
+
+  it.each(['', '_ws', '-ws', 'ws 1', 'ws/1', 'ws.1', 'x'.repeat(65), 'wś'])('rejects %j', (id) => {
+    expect(workspaceIdSchema.safeParse(id).success).toBe(false);
+  });
+});
+
+describe('checkoutRequestSchema', () => {
+  const valid = { planId: 'plus', interval: 'year', successUrl: 'https://app.example.com/ok', cancelUrl: 'http://localhost:3000/cancel' };
+
+  it('accepts a valid request, with or without email', () => {
+    expect(checkoutRequestSchema.parse(valid)).toEqual(valid);
+    expect(checkoutRequestSchema.parse({ ...valid, email: 'a@example.com' }).email).toBe('a@example.com');
+  });
+
+  it('lists every offending field', () => {
+    const result = checkoutRequestSchema.safeParse({ planId: 'gold', interval: 'week', successUrl: 'ftp://x', cancelUrl: 'nope', email: 'x' });
+    expect(result.success).toBe(false);
+    const paths = result.error!.issues.map((i) => i.path.join('.')).sort();
+    expect(paths).toEqual(['cancelUrl', 'email', 'interval', 'planId', 'successUrl']);
+  });
+
+  it('rejects unknown fields (strict)', () => {
+    expect(checkoutRequestSchema.safeParse({ ...valid, priceId: 'price_123' }).success).toBe(false);
+  });
+
+  it('rejects missing fields', () => {
+    const { successUrl: _omit, ...rest } = valid;
+    expect(checkoutRequestSchema.safeParse(rest).success).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  it('codes are unique and recognised', () => {
+    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+    for (const code of ERROR_CODES) expect(isErrorCode(code)).toBe(true);
+    for (const bad of ['nope', '', null, 404]) expect(isErrorCode(bad)).toBe(false);
+  });
+
+  it('includes the codes the HTTP contract names', () => {
+    for (const code of ['subscription_active', 'sales_assisted', 'not_purchasable', 'validation_failed', 'unauthorized', 'not_found']) {
+      expect(ERROR_CODES).toContain(code);
+    }
+  });
+
+  it('DomainError carries code, message and details', () => {
+    const err = new DomainError('not_found', 'No such checkout.', { checkoutId: 'cs_1' });
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('DomainError');
+    expect(err.code).toBe('not_found');
+    expect(err.message).toBe('No such checkout.');
+    expect(err.details).toEqual({ checkoutId: 'cs_1' });
+    expect(new DomainError('internal_error', 'x').details).toEqual({});
+  });
+
+  it('ValidationError is a validation_failed DomainError listing fields', () => {
+    const fields = [{ path: 'planId', message: 'Invalid option' }];
+    const err = new ValidationError(fields);
+    expect(err).toBeInstanceOf(DomainError);
+    expect(err.code).toBe('validation_failed');
+    expect(err.fields).toEqual(fields);
+    expect(err.details).toEqual({ errors: fields });
+    expect(err.message).toBe('The request is invalid.');
+  });
+});
