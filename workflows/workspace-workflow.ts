@@ -62,7 +62,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   // signal-with-start arrives in the very first workflow task.
   let state: WorkspaceState = input.state ?? initialState(workspaceId);
   let savedVersion = input.state ? state.version : -1;
-  let settings: RunContext['settings'] | undefined;
+  let settings: RunContext['settings'] | undefined = undefined;
   let persisting = false;
   let checkoutBusy = false;
   let publishedAttributes = '';
