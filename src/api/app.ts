@@ -8,6 +8,7 @@ import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { WorkspaceClient } from '../temporal/workspace-client';
 import { requireBearer } from './auth';
+import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
 import { plansRouter } from './routes/plans';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(pinoHttp({ logger: log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));
+  app.use(docsRouter());
   app.use(
     webhooksRouter({
       prisma: deps.prisma,

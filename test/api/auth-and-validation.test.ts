@@ -3,6 +3,7 @@ import request from 'supertest';
 import { uniqueId } from '../support/db';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { TEST_SECRETS } from '../support/test-env';
+import { billingViewSchema, problemSchema, rateCardSchema } from '../../src/domain/response-schemas';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -31,6 +32,7 @@ describe('authentication', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     expect(res.body).toMatchObject({ status: 401, code: 'unauthorized', title: 'Unauthorized' });
+    expect(problemSchema.safeParse(res.body).success).toBe(true);
     expect(res.body.type).toEqual(expect.any(String));
     expect(res.body.detail).toEqual(expect.any(String));
     // Nothing was started: the workspace has no workflow and no projection.
@@ -101,6 +103,7 @@ describe('reads', () => {
     expect(res.body.plans.find((p: { id: string }) => p.id === 'enterprise')).toMatchObject({ purchase: 'sales_assisted', prices: [] });
     expect(res.body.requestFamilies).toContainEqual({ id: 'email_validation', group: 'backend_verification', centsPer1000Requests: 100 });
     expect(res.body.freeEnvironments).toEqual(['sandbox', 'staging', 'console']);
+    expect(rateCardSchema.parse(res.body)).toEqual(res.body);
   });
 
   test('an unknown workspace is Essential with status none', async () => {
@@ -120,5 +123,26 @@ describe('reads', () => {
       wallet: { balanceCents: 0, minimumCents: 1000 },
       stripe: null,
     });
+    expect(billingViewSchema.parse(res.body)).toEqual(res.body);
+  });
+});
+
+describe('API description', () => {
+  test('/openapi.json is an OpenAPI 3.1 document generated from the schemas', async () => {
+    const res = await request(h.app).get('/openapi.json').expect(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/plans', '/v1/workspaces/{workspaceId}/checkout', '/v1/workspaces/{workspaceId}/billing', '/webhooks/stripe']),
+    );
+    const body = res.body.paths['/v1/workspaces/{workspaceId}/checkout'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.planId.enum).toEqual(['essential', 'plus', 'family', 'business', 'enterprise']);
+    expect(body.required).toEqual(expect.arrayContaining(['planId', 'interval', 'successUrl', 'cancelUrl']));
+  });
+
+  test('/docs is a browsable page whose assets are served locally', async () => {
+    const page = await request(h.app).get('/docs').expect(200);
+    expect(page.text).toContain('/docs/assets/swagger-ui-bundle.js');
+    await request(h.app).get('/docs/assets/swagger-ui-bundle.js').expect(200).expect('content-type', /javascript/);
+    await request(h.app).get('/docs/init.js').expect(200).expect(/openapi\.json/);
   });
 });

@@ -7,6 +7,7 @@ import { eventually } from '../support/fake-activities';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { checkoutFixture, checkoutSession, signatureFor, signedPayload, stripeEvent, subscription } from '../support/stripe-events';
 import { TEST_SECRETS } from '../support/test-env';
+import { billingViewSchema, checkoutResponseSchema, webhookResponseSchema } from '../../src/domain/response-schemas';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -37,6 +38,7 @@ describe('POST /v1/workspaces/:id/checkout', () => {
     const first = await request(h.app).post(`/v1/workspaces/${workspaceId}/checkout`).set(auth).send(body('plus', 'year'));
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ checkoutId: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^https:/), expiresAt: expect.any(String) });
+    expect(checkoutResponseSchema.parse(first.body)).toEqual(first.body);
     const expiresIn = Date.parse(first.body.expiresAt) - Date.now();
     expect(expiresIn).toBeGreaterThan(23 * 3_600_000);
 
@@ -84,6 +86,8 @@ describe('POST /webhooks/stripe', () => {
     const active = await eventually(() => billing(workspaceId), (b) => b.status === 'active');
     expect(active).toMatchObject({ plan: { id: 'family', interval: 'month' }, mode: 'self_serve', checkout: null });
     expect(active.stripe).toEqual({ customerId: f.customerId, subscriptionId: f.subscriptionId });
+    expect(billingViewSchema.parse(active)).toEqual(active);
+    expect(webhookResponseSchema.parse(delivered.body)).toEqual(delivered.body);
 
     const again = await deliver(event);
     expect(again.body.outcome).toBe('duplicate');

@@ -25,26 +25,29 @@ async function main() {
   const fact = (type: string, object: Record<string, unknown>) => factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object)))!;
   const out = path.join(__dirname, 'histories');
 
-  await worker.runUntil(async () => {
-    const completed = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-completed' };
-    const opened = await workspaces.startCheckout(completed.workspaceId, request);
-    completed.checkoutId = opened.checkoutId;
-    await workspaces.deliverFact(completed.workspaceId, fact('checkout.session.completed', checkoutSession(completed)));
-    await workspaces.deliverFact(completed.workspaceId, fact('customer.subscription.created', subscription(completed)));
-    await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
+  try {
+    await worker.runUntil(async () => {
+      const completed = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-completed' };
+      const opened = await workspaces.startCheckout(completed.workspaceId, request);
+      completed.checkoutId = opened.checkoutId;
+      await workspaces.deliverFact(completed.workspaceId, fact('checkout.session.completed', checkoutSession(completed)));
+      await workspaces.deliverFact(completed.workspaceId, fact('customer.subscription.created', subscription(completed)));
+      await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
 
-    const expired = 'replay-expired';
-    await workspaces.startCheckout(expired, request);
-    await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
+      const expired = 'replay-expired';
+      await workspaces.startCheckout(expired, request);
+      await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
 
-    for (const workspaceId of [completed.workspaceId, expired]) {
-      const history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
-      // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
-      writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
-      console.log(`recorded ${workspaceId} (${history.events?.length} events)`);
-    }
-  });
-  await env.teardown();
+      for (const workspaceId of [completed.workspaceId, expired]) {
+        const history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
+        // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
+        writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+        console.log(`recorded ${workspaceId} (${history.events?.length} events)`);
+      }
+    });
+  } finally {
+    await env.teardown();
+  }
 }
 
 main().catch((err) => {

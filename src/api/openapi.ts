@@ -1,0 +1,102 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the routes
+// validate with, and a browsable docs page (Swagger UI served from the
+// swagger-ui-dist package, no CDN).
+import path from 'node:path';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { checkoutRequestSchema, workspaceIdSchema } from '../domain/schemas';
+import {
+  billingViewSchema,
+  checkoutResponseSchema,
+  problemSchema,
+  rateCardSchema,
+  webhookResponseSchema,
+} from '../domain/response-schemas';
+
+const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
+
+export function openApiDocument() {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'appToken', { type: 'http', scheme: 'bearer' });
+  const security = [{ [bearer.name]: [] }];
+  const workspace = z.object({ workspaceId: workspaceIdSchema });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/plans',
+    summary: 'The rate card: plans, prices by interval with Stripe lookup keys, request families',
+    security,
+    responses: { 200: json(rateCardSchema, 'Rate card'), 401: problem('Missing or wrong token') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/checkout',
+    summary: 'Start (or resume) a hosted Stripe Checkout for a self-serve plan',
+    security,
+    request: { params: workspace, body: { content: { 'application/json': { schema: checkoutRequestSchema } } } },
+    responses: {
+      201: json(checkoutResponseSchema, 'Checkout created'),
+      200: json(checkoutResponseSchema, 'The open checkout for the same plan, returned again'),
+      400: problem('Validation failed (every offending field listed)'),
+      401: problem('Missing or wrong token'),
+      409: problem('subscription_active or checkout_in_progress'),
+      422: problem('sales_assisted (with contactUrl) or not_purchasable'),
+      503: problem('temporal_unavailable'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/workspaces/{workspaceId}/billing',
+    summary: "The workspace's billing state, from the PostgreSQL projection",
+    security,
+    request: { params: workspace },
+    responses: { 200: json(billingViewSchema, 'Billing state'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/stripe',
+    summary: 'Stripe webhook endpoint (raw body, Stripe-Signature verified)',
+    request: { headers: z.object({ 'stripe-signature': z.string() }) },
+    responses: {
+      200: json(webhookResponseSchema, 'Accepted: delivered, duplicate, ignored or unroutable'),
+      400: problem('invalid_signature or malformed_event'),
+      503: problem('Not recorded: Stripe retries'),
+    },
+  });
+  registry.registerPath({ method: 'get', path: '/healthz', summary: 'Process alive', responses: { 200: { description: 'ok' } } });
+  registry.registerPath({
+    method: 'get',
+    path: '/readyz',
+    summary: 'Database and Temporal reachable',
+    responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'Subscription lifecycle engine', version: '1', description: 'Plans, checkout and billing state of workspaces.' },
+  });
+}
+
+const DOCS_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Billing engine API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script></body></html>`;
+
+export function docsRouter(): Router {
+  const router = Router();
+  const document = openApiDocument();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.get('/docs', (_req, res) => {
+    res.type('html').send(DOCS_PAGE);
+  });
+  router.get('/docs/init.js', (_req, res) => {
+    res.type('js').send("window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });");
+  });
+  router.use('/docs/assets', express.static(path.dirname(require.resolve('swagger-ui-dist/package.json')), { index: false }));
+  return router;
+}

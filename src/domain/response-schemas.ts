@@ -1,0 +1,64 @@
+// zod schemas of the API's responses: the OpenAPI document is generated from
+// them, and tests parse real responses with them so code and docs cannot drift.
+import { z } from 'zod';
+import { ENVIRONMENTS, INTERVALS, PLAN_IDS } from './plans';
+import { ERROR_CODES } from './errors';
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const checkoutResponseSchema = z.object({
+  checkoutId: z.string().describe('Stripe Checkout Session id'),
+  url: z.url().describe('Hosted Checkout page'),
+  expiresAt: isoDate,
+});
+
+export const billingViewSchema = z.object({
+  workspaceId: z.string(),
+  plan: z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() }),
+  status: z.enum(['none', 'incomplete', 'active', 'past_due', 'canceled']),
+  mode: z.enum(['self_serve', 'checkout_pending', 'billing_recovery', 'enforced_recovery', 'sales_assisted']),
+  grace: z.object({ startedAt: isoDate, endsAt: isoDate, expired: z.boolean() }).nullable(),
+  unpaidInvoice: z
+    .object({ id: z.string(), amountDueCents: z.number().int(), currency: z.string(), hostedInvoiceUrl: z.url() })
+    .nullable(),
+  pendingChange: z.object({ targetPlanId: z.enum(PLAN_IDS), interval: z.enum(INTERVALS), effectiveAt: isoDate }).nullable(),
+  checkout: checkoutResponseSchema.nullable(),
+  currentPeriodEnd: isoDate.nullable(),
+  production: z.object({ allowed: z.boolean(), reasons: z.array(z.string()) }),
+  wallet: z.object({ balanceCents: z.number().int(), minimumCents: z.number().int() }),
+  stripe: z.object({ customerId: z.string().nullable(), subscriptionId: z.string().nullable() }).nullable(),
+});
+
+export const rateCardSchema = z.object({
+  currency: z.literal('usd'),
+  plans: z.array(
+    z.object({
+      id: z.enum(PLAN_IDS),
+      name: z.string(),
+      purchase: z.enum(['free', 'self_serve', 'sales_assisted']),
+      summary: z.string(),
+      productionKeys: z.boolean(),
+      productionProjects: z.number().int().nullable().describe('null = unlimited'),
+      prices: z.array(z.object({ interval: z.enum(INTERVALS), amountCents: z.number().int(), lookupKey: z.string().nullable() })),
+    }),
+  ),
+  requestFamilies: z.array(z.object({ id: z.string(), group: z.string(), centsPer1000Requests: z.number().int() })),
+  freeEnvironments: z.array(z.enum(ENVIRONMENTS)),
+});
+
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.enum(ERROR_CODES),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const webhookResponseSchema = z.object({
+  received: z.literal(true),
+  outcome: z.enum(['delivered', 'duplicate', 'ignored', 'unroutable']),
+  eventId: z.string(),
+  type: z.string(),
+  workspaceId: z.string().optional(),
+});
