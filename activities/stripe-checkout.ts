@@ -1,12 +1,14 @@
 // Stripe activities of the checkout slice: find the plan's price by lookup
-// key, create or reuse the workspace's customer, create the hosted Checkout
-// Session. Every write carries an idempotency key built by the workflow from
-// stable ids (workflow id + step + sequence), never from the clock.
+// key (stripe-prices.ts), create or reuse the workspace's customer, create
+// the hosted Checkout Session. Every write carries an idempotency key built
+// by the workflow from stable ids (workflow id + step + sequence), never from
+// the clock.
 import { ApplicationFailure } from '@temporalio/common';
 import type Stripe from 'stripe';
 import type { PrismaClient } from '@prisma/client';
-import { lookupKey, type Interval, type PlanId } from '../src/domain/plans';
+import type { Interval, PlanId } from '../src/domain/plans';
 import { callStripe } from './stripe-failures';
+import { createPriceLookup, type PriceLookup } from './stripe-prices';
 
 export interface EnsureCustomerInput {
   workspaceId: string;
@@ -32,22 +34,17 @@ export interface CreatedCheckout {
   expiresAt: number;
 }
 
-export function createCheckoutActivities({ stripe, prisma }: { stripe: Stripe; prisma: PrismaClient }) {
-  async function priceIdFor(planId: PlanId, interval: Interval): Promise<string> {
-    const key = lookupKey(planId, interval);
-    const prices = await callStripe('find price', () =>
-      stripe.prices.list({ lookup_keys: [key], active: true, limit: 1 }),
-    );
-    const price = prices.data[0];
-    if (!price) {
-      throw ApplicationFailure.create({
-        type: 'price_not_configured',
-        message: `No active Stripe price has lookup_key ${key}`,
-        nonRetryable: true,
-      });
-    }
-    return price.id;
-  }
+export function createCheckoutActivities({
+  stripe,
+  prisma,
+  prices = createPriceLookup(stripe),
+}: {
+  stripe: Stripe;
+  prisma: PrismaClient;
+  /** Shared with the other Stripe activities by createActivities; a private one otherwise. */
+  prices?: PriceLookup;
+}) {
+  const { priceIdFor } = prices;
 
   return {
     /** The workspace's customer: the one on record, else a new one tagged with metadata.workspaceId. */

@@ -1,26 +1,32 @@
 // One long-running workflow per workspace owns its billing lifecycle. State
 // is a plain JSON object changed only through the pure rules in src/domain;
-// handlers change it, the main loop persists the projection and keeps the
-// search attributes current, and the run continues as new when the history
-// grows. Timers are never cancelled (see armCheckoutExpiry).
+// handlers change it, the main loop persists the projection, runs due
+// dunning steps and keeps the search attributes current, and the run
+// continues as new when the server suggests it.
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
-  isCancellation,
   log,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
-  ActivityFailure,
 } from '@temporalio/workflow';
-import type { Activities, RunContext } from '../activities';
-import { applyFact, expireCheckoutIfDue, initialState, openCheckout, type OpenCheckout, type WorkspaceState } from '../src/domain/billing-state';
+import type { RunContext } from '../activities';
+import type { BillingFact } from '../src/domain/billing-facts';
+import {
+  applyBillingFact,
+  expireCheckoutIfDue,
+  expireGraceIfDue,
+  initialState,
+  markRemindersSent,
+  normalizeState,
+  openCheckout,
+  type OpenCheckout,
+  type WorkspaceState,
+} from '../src/domain/billing-state';
 import { decideCheckout, type CheckoutRequest } from '../src/domain/checkout-rules';
+import { evaluateDunning, type DunningPolicy } from '../src/domain/dunning';
 import { toProjection } from '../src/domain/projection';
 import { checkoutRequestSchema } from '../src/domain/schemas';
 import {
@@ -31,41 +37,28 @@ import {
   type CheckoutResult,
   type WorkspaceWorkflowInput,
 } from './definitions';
-
-const billing = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
-});
-const projection = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  // The read model must catch up eventually; keep trying.
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-});
-const runContext = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
-
-function reject(code: string, message: string, details?: Record<string, unknown>): never {
-  throw ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : [] });
-}
-
-/** Passes a failed activity's stable type (e.g. price_not_configured) on to the update's caller. */
-function rethrowActivityFailure(err: unknown): never {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    reject(err.cause.type ?? 'payment_provider_error', err.cause.message);
-  }
-  throw err;
-}
+import { billing, durable, fireAt, local, reject, rethrowActivityFailure } from './workflow-support';
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
   const { workspaceId } = input;
   const { workflowId } = workflowInfo();
   // Handlers are registered before the first await: an update-with-start or
   // signal-with-start arrives in the very first workflow task.
-  let state: WorkspaceState = input.state ?? initialState(workspaceId);
+  let state: WorkspaceState = input.state ? normalizeState(input.state) : initialState(workspaceId);
   let savedVersion = input.state ? state.version : -1;
   let settings: RunContext['settings'] | undefined = undefined;
   let persisting = false;
   let checkoutBusy = false;
+  let dunningDue = false;
   let publishedAttributes = '';
+  /** Facts that arrived before the settings they need were loaded. */
+  const earlyFacts: BillingFact[] = [];
+  const armedDunningTimes = new Set<number>();
+
+  const policy = (): DunningPolicy => ({
+    gracePeriodMs: settings!.gracePeriodMs,
+    reminderOffsetsMs: settings!.dunningReminderOffsetsMs,
+  });
 
   function publishSearchAttributes(snapshot: WorkspaceState): void {
     const p = toProjection(snapshot);
@@ -90,7 +83,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     try {
       while (savedVersion < state.version) {
         const snapshot = state;
-        await projection.saveBillingProjection(toProjection(snapshot));
+        await durable.saveBillingProjection(toProjection(snapshot));
         savedVersion = snapshot.version;
         publishSearchAttributes(snapshot);
       }
@@ -99,21 +92,50 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     }
   }
 
-  /**
-   * Closes the checkout at its expiry unless a webhook closed it first. The
-   * timer is deliberately never cancelled: cancelling a timer that fired in
-   * the same task hangs the time-skipping test server (sdk-java #2606,
-   * #3088), and a timer that outlives its purpose costs nothing.
-   */
   function armCheckoutExpiry(checkout: OpenCheckout): void {
-    sleep(Math.max(0, checkout.expiresAt - Date.now())).then(
-      () => {
-        state = expireCheckoutIfDue(state, checkout.id, Date.now());
-      },
-      (err) => {
-        if (!isCancellation(err)) throw err;
-      },
-    );
+    fireAt(checkout.expiresAt, () => {
+      state = expireCheckoutIfDue(state, checkout.id, Date.now());
+    });
+  }
+
+  /** Arms a timer for the grace window's next step (a reminder or its end). */
+  function armDunning(): void {
+    if (!state.grace || !settings) return;
+    const { nextAt, dueReminders } = evaluateDunning(state.grace, policy(), Date.now());
+    if (dueReminders.length > 0 || (nextAt !== null && nextAt <= Date.now())) dunningDue = true;
+    if (nextAt === null || armedDunningTimes.has(nextAt)) return;
+    armedDunningTimes.add(nextAt);
+    fireAt(nextAt, () => {
+      armedDunningTimes.delete(nextAt);
+      dunningDue = true;
+    });
+  }
+
+  /** Expires the window at its end and records the reminders that are due, each once. */
+  async function runDunning(): Promise<void> {
+    dunningDue = false;
+    state = expireGraceIfDue(state, Date.now());
+    const grace = state.grace;
+    if (grace) {
+      const { dueReminders } = evaluateDunning(grace, policy(), Date.now());
+      for (const offsetMs of dueReminders) {
+        const unpaid = toProjection(state).unpaidInvoice;
+        await durable.recordDunningReminder({
+          workspaceId,
+          graceStartedAt: grace.startedAt,
+          graceEndsAt: grace.endsAt,
+          offsetMs,
+          invoice: unpaid,
+        });
+        state = markRemindersSent(state, [offsetMs]);
+      }
+    }
+    armDunning();
+  }
+
+  function applyStripeFact(fact: BillingFact): void {
+    state = applyBillingFact(state, fact, policy());
+    armDunning();
   }
 
   async function startCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
@@ -166,7 +188,8 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
 
   setHandler(stateQuery, () => state);
   setHandler(stripeFactSignal, (fact) => {
-    state = applyFact(state, fact);
+    if (settings) applyStripeFact(fact);
+    else earlyFacts.push(fact);
   });
   setHandler(startCheckoutUpdate, startCheckout, {
     validator(request) {
@@ -177,17 +200,22 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     },
   });
 
-  const context = await runContext.loadRunContext(workspaceId);
+  const context = await local.loadRunContext(workspaceId);
   settings = context.settings;
   if (!input.state && context.storedProjectionVersion > state.version) {
     // Started afresh over an existing projection: keep its version counting upwards.
     state = { ...state, version: state.version + context.storedProjectionVersion };
   }
+  earlyFacts.splice(0).forEach(applyStripeFact);
   if (state.checkout) armCheckoutExpiry(state.checkout);
+  // Timers re-armed from the recorded absolute timestamps: a window that
+  // spans a continue-as-new still ends when it was set to.
+  armDunning();
   publishSearchAttributes(state);
 
   for (;;) {
-    await condition(() => state.version !== savedVersion || workflowInfo().continueAsNewSuggested);
+    await condition(() => state.version !== savedVersion || dunningDue || workflowInfo().continueAsNewSuggested);
+    if (dunningDue) await runDunning();
     if (state.version !== savedVersion) await persist();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

@@ -38,6 +38,8 @@ export interface CheckoutExpiredFact extends FactBase {
 export interface SubscriptionChangedFact extends FactBase {
   kind: 'subscription_changed';
   subscriptionId: string;
+  /** The subscription item carrying the plan's price (needed to change plans). */
+  itemId?: string | null;
   customerId: string | null;
   status: StripeSubscriptionStatus;
   planId: PlanId | null;
@@ -46,4 +48,19 @@ export interface SubscriptionChangedFact extends FactBase {
   cancelAtPeriodEnd: boolean;
 }
 
-export type BillingFact = CheckoutCompletedFact | CheckoutExpiredFact | SubscriptionChangedFact;
+export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
+
+/** invoice.payment_failed, invoice.paid, invoice.finalized, invoice.voided, invoice.marked_uncollectible. */
+export interface InvoiceChangedFact extends FactBase {
+  kind: 'invoice_changed';
+  invoiceId: string;
+  subscriptionId: string | null;
+  status: InvoiceStatus;
+  /** True for invoice.payment_failed: a collection attempt failed. */
+  paymentFailed: boolean;
+  amountDueCents: number;
+  currency: string;
+  hostedInvoiceUrl: string | null;
+}
+
+export type BillingFact = CheckoutCompletedFact | CheckoutExpiredFact | SubscriptionChangedFact | InvoiceChangedFact;

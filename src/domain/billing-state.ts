@@ -3,6 +3,8 @@
 // continue-as-new) and calls these functions; nothing here does I/O or reads
 // a clock (callers pass nowMs).
 import type { BillingFact, StripeSubscriptionStatus } from './billing-facts';
+import { openGrace, type DunningPolicy, type GraceWindow } from './dunning';
+import { applyInvoiceFact, failedUnpaidInvoices, lastPaidAt, unpaidHostedInvoice, type InvoiceRecord } from './invoices';
 import { PLANS, type Interval, type PlanId } from './plans';
 
 export type BillingStatus = 'none' | 'incomplete' | 'active' | 'past_due' | 'canceled';
@@ -21,6 +23,8 @@ export interface SubscriptionRecord {
   status: StripeSubscriptionStatus;
   planId: PlanId | null;
   interval: Interval | null;
+  /** The subscription item that carries the plan's price (plan changes update it). */
+  itemId?: string | null;
   currentPeriodEnd: number | null;
   cancelAtPeriodEnd: boolean;
   /** occurredAt of the newest fact applied to this subscription. */
@@ -44,8 +48,24 @@ export interface WorkspaceState {
   closedCheckoutIds: string[];
   /** Recently applied Stripe event ids (bounded): a redelivery changes nothing. */
   recentEventIds: string[];
+  /** Recent invoices (bounded), for dunning and the unpaid-invoice view. */
+  invoices: InvoiceRecord[];
+  /** The past_due grace window, with absolute timestamps; null when none is open. */
+  grace: GraceWindow | null;
+  /** A plan change scheduled for a later date (e.g. a downgrade at period end). */
+  pendingChange: PendingPlanChange | null;
+  /** Number of plan changes requested: part of idempotency keys. */
+  planChangeSeq: number;
   /** Bumped on every change; the projection ignores writes older than it holds. */
   version: number;
+}
+
+export interface PendingPlanChange {
+  targetPlanId: PlanId;
+  interval: Interval;
+  effectiveAt: number;
+  /** Sequence number of the request that scheduled it (idempotency keys). */
+  seq: number;
 }
 
 export const RECENT_EVENT_IDS_KEPT = 500;
@@ -60,8 +80,17 @@ export function initialState(workspaceId: string): WorkspaceState {
     checkoutSeq: 0,
     closedCheckoutIds: [],
     recentEventIds: [],
+    invoices: [],
+    grace: null,
+    pendingChange: null,
+    planChangeSeq: 0,
     version: 0,
   };
+}
+
+/** Fills fields added after a state was saved (continue-as-new of an older run). */
+export function normalizeState(state: WorkspaceState): WorkspaceState {
+  return { ...initialState(state.workspaceId), ...state };
 }
 
 function subscriptionStatus(status: StripeSubscriptionStatus): BillingStatus {
@@ -87,8 +116,23 @@ export function hasLiveSubscription(state: WorkspaceState): boolean {
   return s !== null && ['active', 'past_due'].includes(subscriptionStatus(s.status));
 }
 
+/**
+ * Whether the workspace owes money it failed to pay: its subscription says
+ * past_due (and no payment is newer than that), or a collection attempt of
+ * an unpaid invoice failed after the subscription last said it was active.
+ * Paid invoices are final, so no order of events can keep a paid workspace
+ * delinquent or make an unpaid one look paid.
+ */
+export function isDelinquent(state: WorkspaceState): boolean {
+  const s = state.subscription;
+  if (!s || !hasLiveSubscription(state)) return false;
+  if (subscriptionStatus(s.status) === 'past_due' && s.lastFactAt > lastPaidAt(state.invoices)) return true;
+  const subscriptionActive = subscriptionStatus(s.status) === 'active';
+  return failedUnpaidInvoices(state.invoices, s.id).some((i) => !subscriptionActive || i.lastFactAt > s.lastFactAt);
+}
+
 export function billingStatus(state: WorkspaceState): BillingStatus {
-  if (hasLiveSubscription(state)) return subscriptionStatus(state.subscription!.status);
+  if (hasLiveSubscription(state)) return isDelinquent(state) ? 'past_due' : 'active';
   if (state.checkout) return 'incomplete';
   if (state.subscription) return subscriptionStatus(state.subscription.status);
   return 'none';
@@ -100,11 +144,16 @@ export function currentPlan(state: WorkspaceState): { id: PlanId; interval: Inte
   return { id: 'essential', interval: null };
 }
 
+/** An unpaid invoice that needs the customer: collection failed or it was written off. */
+export function needsPaymentRecovery(state: WorkspaceState): boolean {
+  return isDelinquent(state) || state.invoices.some((i) => i.status === 'uncollectible' || (i.paymentFailed && i.status === 'open'));
+}
+
 export function billingMode(state: WorkspaceState): BillingMode {
+  if (state.grace?.expired) return 'enforced_recovery';
   const plan = currentPlan(state);
   if (PLANS[plan.id].purchase === 'sales_assisted') return 'sales_assisted';
-  const status = billingStatus(state);
-  if (status === 'past_due') return 'billing_recovery';
+  if (needsPaymentRecovery(state)) return 'billing_recovery';
   if (state.checkout) return 'checkout_pending';
   return 'self_serve';
 }
@@ -185,6 +234,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
           status: fact.status,
           planId: fact.planId ?? previous?.planId ?? null,
           interval: fact.interval ?? previous?.interval ?? null,
+          itemId: fact.itemId ?? previous?.itemId ?? null,
           currentPeriodEnd: fact.currentPeriodEnd ?? previous?.currentPeriodEnd ?? null,
           cancelAtPeriodEnd: fact.cancelAtPeriodEnd,
           lastFactAt: fact.occurredAt,
@@ -194,6 +244,8 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
       if (live && next.checkout) next = closeCheckout(next, next.checkout.id);
       return next;
     }
+    case 'invoice_changed':
+      return { ...state, invoices: applyInvoiceFact(state.invoices, fact) };
   }
 }
 
@@ -215,6 +267,52 @@ export function applyFact(state: WorkspaceState, fact: BillingFact): WorkspaceSt
   if (sameBillingState(changed, state)) return { ...state, recentEventIds };
   return { ...changed, recentEventIds, version: state.version + 1 };
 }
+
+/** When a fact is evidence that the workspace fell behind on payment. */
+function delinquencyEvidenceAt(fact: BillingFact): number | null {
+  if (fact.kind === 'invoice_changed' && fact.paymentFailed) return fact.occurredAt;
+  if (fact.kind === 'subscription_changed' && (fact.status === 'past_due' || fact.status === 'unpaid')) return fact.occurredAt;
+  return null;
+}
+
+/**
+ * Opens the grace window when the workspace becomes delinquent and closes it
+ * when it is not any more (payment arrived, or the subscription ended). The
+ * window starts at the earliest evidence of delinquency, so the order in
+ * which its events arrive does not move it; an expired window stays put.
+ */
+export function reconcileGrace(state: WorkspaceState, policy: DunningPolicy, evidenceAt: number | null, atMs: number): WorkspaceState {
+  const delinquent = isDelinquent(state);
+  const grace = state.grace;
+  if (!delinquent) return grace ? { ...state, grace: null, version: state.version + 1 } : state;
+  const startAt = evidenceAt ?? atMs;
+  if (!grace) return { ...state, grace: openGrace(startAt, policy), version: state.version + 1 };
+  if (!grace.expired && startAt < grace.startedAt) {
+    return { ...state, grace: { ...openGrace(startAt, policy), remindersSent: grace.remindersSent }, version: state.version + 1 };
+  }
+  return state;
+}
+
+/** applyFact, then the dunning consequences of the new state. */
+export function applyBillingFact(state: WorkspaceState, fact: BillingFact, policy: DunningPolicy): WorkspaceState {
+  return reconcileGrace(applyFact(state, fact), policy, delinquencyEvidenceAt(fact), fact.occurredAt);
+}
+
+/** The grace window expires at its recorded end if payment did not arrive. */
+export function expireGraceIfDue(state: WorkspaceState, nowMs: number): WorkspaceState {
+  const grace = state.grace;
+  if (!grace || grace.expired || nowMs < grace.endsAt || !isDelinquent(state)) return state;
+  return { ...state, grace: { ...grace, expired: true }, version: state.version + 1 };
+}
+
+export function markRemindersSent(state: WorkspaceState, offsets: number[]): WorkspaceState {
+  const grace = state.grace;
+  if (!grace || offsets.every((o) => grace.remindersSent.includes(o))) return state;
+  const remindersSent = [...new Set([...grace.remindersSent, ...offsets])].sort((a, b) => a - b);
+  return { ...state, grace: { ...grace, remindersSent }, version: state.version + 1 };
+}
+
+export { unpaidHostedInvoice };
 
 /** The open checkout ends at its expiry time if no webhook closed it first. */
 export function expireCheckoutIfDue(state: WorkspaceState, checkoutId: string, nowMs: number): WorkspaceState {

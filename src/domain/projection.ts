@@ -2,7 +2,7 @@
 // /billing answer built from it. Pure: the activity writes what toProjection
 // returns; the API renders what billingView returns.
 import { evaluateProductionAccess, type AccessDecision } from './access';
-import { billingMode, billingStatus, currentPlan, type BillingMode, type BillingStatus, type WorkspaceState } from './billing-state';
+import { billingMode, billingStatus, currentPlan, unpaidHostedInvoice, type BillingMode, type BillingStatus, type WorkspaceState } from './billing-state';
 import type { Interval, PlanId } from './plans';
 
 export interface UnpaidInvoice {
@@ -37,6 +37,7 @@ export interface BillingProjection {
 export function toProjection(state: WorkspaceState): BillingProjection {
   const plan = currentPlan(state);
   const checkout = state.checkout;
+  const unpaid = unpaidHostedInvoice(state.invoices);
   return {
     workspaceId: state.workspaceId,
     planId: plan.id,
@@ -47,9 +48,17 @@ export function toProjection(state: WorkspaceState): BillingProjection {
     stripeCustomerId: state.customerId,
     stripeSubscriptionId: state.subscription?.id ?? null,
     checkout: checkout ? { id: checkout.id, url: checkout.url, expiresAt: checkout.expiresAt } : null,
-    grace: null,
-    unpaidInvoice: null,
-    pendingChange: null,
+    grace: state.grace ? { startedAt: state.grace.startedAt, endsAt: state.grace.endsAt, expired: state.grace.expired } : null,
+    unpaidInvoice: unpaid
+      ? { id: unpaid.id, amountDueCents: unpaid.amountDueCents, currency: unpaid.currency, hostedInvoiceUrl: unpaid.hostedInvoiceUrl! }
+      : null,
+    pendingChange: state.pendingChange
+      ? {
+          targetPlanId: state.pendingChange.targetPlanId,
+          interval: state.pendingChange.interval,
+          effectiveAt: new Date(state.pendingChange.effectiveAt).toISOString(),
+        }
+      : null,
     version: state.version,
   };
 }

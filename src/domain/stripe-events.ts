@@ -39,11 +39,25 @@ const subscription = z.object({
     .object({
       data: z.array(
         z.object({
+          id: z.string().nullish(),
           current_period_end: z.number().nullish(),
           price: z.object({ lookup_key: z.string().nullish() }).nullish(),
         }),
       ),
     })
+    .nullish(),
+});
+
+const invoice = z.object({
+  id: z.string(),
+  status: z.enum(['draft', 'open', 'paid', 'void', 'uncollectible']).nullish(),
+  amount_due: z.number().int(),
+  amount_remaining: z.number().int().nullish(),
+  currency: z.string(),
+  hosted_invoice_url: z.string().nullish(),
+  subscription: idOf.optional(),
+  parent: z
+    .object({ subscription_details: z.object({ subscription: idOf.optional() }).nullish() })
     .nullish(),
 });
 
@@ -62,6 +76,11 @@ export const HANDLED_EVENT_TYPES = [
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
+  'invoice.payment_failed',
+  'invoice.paid',
+  'invoice.finalized',
+  'invoice.voided',
+  'invoice.marked_uncollectible',
 ] as const;
 
 export class MalformedEventError extends Error {
@@ -140,12 +159,32 @@ export function factFromEvent(event: StripeEventEnvelope): BillingFact | null {
         ...base,
         kind: 'subscription_changed',
         subscriptionId: sub.id,
+        itemId: item?.id ?? null,
         customerId: sub.customer,
         status,
         planId: plan.planId,
         interval: plan.interval,
         currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
         cancelAtPeriodEnd: sub.cancel_at_period_end ?? false,
+      };
+    }
+    case 'invoice.payment_failed':
+    case 'invoice.paid':
+    case 'invoice.finalized':
+    case 'invoice.voided':
+    case 'invoice.marked_uncollectible': {
+      const inv = parse(invoice, event.data.object, event.type);
+      const status = event.type === 'invoice.paid' ? 'paid' : event.type === 'invoice.voided' ? 'void' : (inv.status ?? 'open');
+      return {
+        ...base,
+        kind: 'invoice_changed',
+        invoiceId: inv.id,
+        subscriptionId: inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null,
+        status: event.type === 'invoice.marked_uncollectible' ? 'uncollectible' : status,
+        paymentFailed: event.type === 'invoice.payment_failed',
+        amountDueCents: inv.amount_remaining ?? inv.amount_due,
+        currency: inv.currency,
+        hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
       };
     }
     default:

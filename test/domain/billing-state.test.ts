@@ -102,6 +102,10 @@ describe('initial state', () => {
       checkoutSeq: 0,
       closedCheckoutIds: [],
       recentEventIds: [],
+      invoices: [],
+      grace: null,
+      pendingChange: null,
+      planChangeSeq: 0,
       version: 0,
     });
     expect(derived(s)).toEqual({ status: 'none', plan: { id: 'essential', interval: null }, mode: 'self_serve', currentPeriodEnd: null });

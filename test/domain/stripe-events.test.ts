@@ -118,12 +118,14 @@ describe('factFromEvent', () => {
     it('becomes a subscription_changed fact: plan from the price lookup key, period end from the item', () => {
       const f = checkoutFixture('business', 'year');
       const periodEnd = CREATED + 365 * 86_400;
-      const event = envelope(type, subscriptionObject(f, { currentPeriodEnd: periodEnd }));
+      const object = subscriptionObject(f, { currentPeriodEnd: periodEnd });
+      const event = envelope(type, object);
       expect(factFromEvent(event)).toEqual({
         kind: 'subscription_changed',
         eventId: event.id,
         occurredAt: CREATED * 1000,
         subscriptionId: f.subscriptionId,
+        itemId: object.items.data[0].id,
         customerId: f.customerId,
         status: 'active',
         planId: 'business',
@@ -251,12 +253,15 @@ describe('factFromEvent', () => {
       'customer.subscription.created',
       'customer.subscription.deleted',
       'customer.subscription.updated',
+      'invoice.finalized',
+      'invoice.marked_uncollectible',
+      'invoice.paid',
+      'invoice.payment_failed',
+      'invoice.voided',
     ]);
   });
 
   it.each([
-    'invoice.paid',
-    'invoice.payment_failed',
     'customer.created',
     'payment_intent.succeeded',
     'checkout.session.async_payment_succeeded',

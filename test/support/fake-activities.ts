@@ -16,7 +16,13 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
     sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
     projections: [] as BillingProjection[],
+    reminders: [] as Parameters<Activities['recordDunningReminder']>[0][],
+    previews: [] as Parameters<Activities['previewPlanChange']>[0][],
+    changes: [] as Parameters<Activities['applyPlanChange']>[0][],
+    cancellations: [] as Parameters<Activities['setCancelAtPeriodEnd']>[0][],
   };
+  /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
+  const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
   const activities: Activities = {
     async loadRunContext() {
       return { settings, storedProjectionVersion: 0 };
@@ -33,6 +39,24 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async saveBillingProjection(p) {
       calls.projections.push(p);
       return true;
+    },
+    async recordDunningReminder(input) {
+      const first = !calls.reminders.some((r) => r.workspaceId === input.workspaceId && r.graceStartedAt === input.graceStartedAt && r.offsetMs === input.offsetMs);
+      calls.reminders.push(input);
+      return first;
+    },
+    async previewPlanChange(input) {
+      calls.previews.push(input);
+      const immediate = (input.timing ?? 'immediate') === 'immediate';
+      return { amountDueCents: previewAmount(input.prorationDate), currency: 'usd', prorationDate: immediate ? input.prorationDate : null };
+    },
+    async applyPlanChange(input) {
+      calls.changes.push(input);
+      return { subscriptionId: input.subscriptionId, status: 'active', currentPeriodEnd: null, itemId: input.itemId, pendingUpdateExpiresAt: null };
+    },
+    async setCancelAtPeriodEnd(input) {
+      calls.cancellations.push(input);
+      return { subscriptionId: input.subscriptionId, cancelAtPeriodEnd: input.cancel, currentPeriodEnd: null };
     },
   };
   return { activities, calls };

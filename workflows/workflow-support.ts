@@ -1,0 +1,44 @@
+// Small pieces shared by the workspace workflow's handlers: activity
+// proxies, the way requests are rejected, and timers that are never
+// cancelled. Deterministic code only.
+import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/** Stripe calls and other side effects: retried with backoff, then reported to the caller. */
+export const billing = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/** The read model and the outbox must catch up eventually: retried without limit. */
+export const durable = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+export const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+/** Rejects an update with a stable code (the ApplicationFailure type), never retried. */
+export function reject(code: string, message: string, details?: Record<string, unknown>): never {
+  throw ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : [] });
+}
+
+/** Passes a failed activity's stable type (e.g. price_not_configured) on to the update's caller. */
+export function rethrowActivityFailure(err: unknown): never {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    reject(err.cause.type ?? 'payment_provider_error', err.cause.message);
+  }
+  throw err;
+}
+
+/**
+ * Runs `onFire` at `atMs` (workflow time). The timer is deliberately never
+ * cancelled: cancelling a timer that fired in the same workflow task hangs
+ * the time-skipping test server (sdk-java #2606, #3088), and a timer that
+ * outlives its purpose costs nothing — `onFire` re-checks the state.
+ */
+export function fireAt(atMs: number, onFire: () => void): void {
+  sleep(Math.max(0, atMs - Date.now())).then(onFire, (err) => {
+    if (!isCancellation(err)) throw err;
+  });
+}
