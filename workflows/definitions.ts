@@ -5,6 +5,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { BillingFact } from '../src/domain/billing-facts';
 import type { WorkspaceState } from '../src/domain/billing-state';
 import type { CheckoutRequest } from '../src/domain/checkout-rules';
+import type { PlanChangeRequest, PlanChangeTiming } from '../src/domain/plan-change-rules';
+import type { Interval, PlanId } from '../src/domain/plans';
 
 export const DEFAULT_TASK_QUEUE = 'billing';
 export const WORKSPACE_WORKFLOW_TYPE = 'workspaceWorkflow';
@@ -29,6 +31,43 @@ export interface CheckoutResult {
 
 /** Start (or resume) a hosted Stripe Checkout for a self-serve plan. */
 export const startCheckoutUpdate = defineUpdate<CheckoutResult, [CheckoutRequest]>('startCheckout');
+export interface PlanRef {
+  id: PlanId;
+  interval: Interval | null;
+}
+
+export interface PlanChangePreviewResult {
+  currentPlan: PlanRef;
+  targetPlan: PlanRef;
+  estimatedInvoiceDue: { amountCents: number; currency: string };
+  monthlyEquivalentDelta: { amountCents: number; currency: string };
+  effectiveAt: string;
+  timing: PlanChangeTiming;
+  /** Epoch seconds Stripe prorated at; pass it back when applying. Null for period-end changes. */
+  prorationDate: number | null;
+}
+
+export interface PlanChangeResult {
+  /** applied: in effect now; scheduled: held until effectiveAt; payment_pending: Stripe holds it until the proration invoice is paid. */
+  status: 'applied' | 'scheduled' | 'payment_pending';
+  currentPlan: PlanRef;
+  targetPlan: PlanRef;
+  timing: PlanChangeTiming;
+  effectiveAt: string;
+}
+
+export interface PendingChangeView {
+  targetPlanId: PlanId;
+  interval: Interval;
+  effectiveAt: string;
+}
+
+/** Preview a plan change: the invoice Stripe would raise and the monthly delta. */
+export const previewPlanChangeUpdate = defineUpdate<PlanChangePreviewResult, [PlanChangeRequest]>('previewPlanChange');
+/** Apply a plan change now or schedule it for the period end. */
+export const applyPlanChangeUpdate = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('applyPlanChange');
+/** Cancel the scheduled change; returns what was cancelled. */
+export const cancelPendingChangeUpdate = defineUpdate<PendingChangeView, []>('cancelPendingChange');
 /** A Stripe fact delivered by the webhook endpoint. */
 export const stripeFactSignal = defineSignal<[BillingFact]>('stripeFact');
 /** The workflow's full state, for operators and tests. */

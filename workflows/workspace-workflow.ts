@@ -27,6 +27,7 @@ import {
 } from '../src/domain/billing-state';
 import { decideCheckout, type CheckoutRequest } from '../src/domain/checkout-rules';
 import { evaluateDunning, type DunningPolicy } from '../src/domain/dunning';
+import { settlePendingChange } from '../src/domain/plan-change-rules';
 import { toProjection } from '../src/domain/projection';
 import { checkoutRequestSchema } from '../src/domain/schemas';
 import {
@@ -37,6 +38,7 @@ import {
   type CheckoutResult,
   type WorkspaceWorkflowInput,
 } from './definitions';
+import { registerPlanChangeHandlers } from './plan-changes';
 import { billing, durable, fireAt, local, reject, rethrowActivityFailure } from './workflow-support';
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
@@ -134,7 +136,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   }
 
   function applyStripeFact(fact: BillingFact): void {
-    state = applyBillingFact(state, fact, policy());
+    state = settlePendingChange(applyBillingFact(state, fact, policy()));
     armDunning();
   }
 
@@ -186,6 +188,16 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     }
   }
 
+  const planChanges = registerPlanChangeHandlers({
+    workspaceId,
+    workflowId,
+    state: () => state,
+    setState: (next) => {
+      state = next;
+    },
+    settings: () => settings,
+    persist,
+  });
   setHandler(stateQuery, () => state);
   setHandler(stripeFactSignal, (fact) => {
     if (settings) applyStripeFact(fact);
@@ -208,6 +220,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   }
   earlyFacts.splice(0).forEach(applyStripeFact);
   if (state.checkout) armCheckoutExpiry(state.checkout);
+  planChanges.armScheduledChange();
   // Timers re-armed from the recorded absolute timestamps: a window that
   // spans a continue-as-new still ends when it was set to.
   armDunning();

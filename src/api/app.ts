@@ -18,7 +18,7 @@ import { workspacesRouter } from './routes/workspaces';
 export interface AppDeps {
   prisma: PrismaClient;
   stripe: Stripe;
-  workspaces: Pick<WorkspaceClient, 'startCheckout' | 'deliverFact' | 'ping'>;
+  workspaces: Pick<WorkspaceClient, 'startCheckout' | 'deliverFact' | 'ping' | 'previewPlanChange' | 'applyPlanChange' | 'cancelPendingChange'>;
   log: Logger;
   config: {
     APP_API_TOKEN: string;

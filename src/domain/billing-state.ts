@@ -4,7 +4,7 @@
 // a clock (callers pass nowMs).
 import type { BillingFact, StripeSubscriptionStatus } from './billing-facts';
 import { openGrace, type DunningPolicy, type GraceWindow } from './dunning';
-import { applyInvoiceFact, failedUnpaidInvoices, lastPaidAt, unpaidHostedInvoice, type InvoiceRecord } from './invoices';
+import { applyInvoiceFact, failedAt, failedUnpaidInvoices, lastPaidAt, unpaidHostedInvoice, type InvoiceRecord } from './invoices';
 import { PLANS, type Interval, type PlanId } from './plans';
 
 export type BillingStatus = 'none' | 'incomplete' | 'active' | 'past_due' | 'canceled';
@@ -66,6 +66,10 @@ export interface PendingPlanChange {
   effectiveAt: number;
   /** Sequence number of the request that scheduled it (idempotency keys). */
   seq: number;
+  /** Workflow time of the request. */
+  requestedAt: number;
+  /** Why applying it in Stripe failed, if it did; it stays pending for an operator. */
+  lastError?: string;
 }
 
 export const RECENT_EVENT_IDS_KEPT = 500;
@@ -124,11 +128,29 @@ export function hasLiveSubscription(state: WorkspaceState): boolean {
  * delinquent or make an unpaid one look paid.
  */
 export function isDelinquent(state: WorkspaceState): boolean {
+  return delinquencyEvidence(state).length > 0;
+}
+
+/**
+ * The facts that make the workspace delinquent, with the time each shows it
+ * began: the subscription's past_due (unless one of its invoices was paid
+ * since) and the failed attempts of unpaid invoices not superseded by a newer
+ * "active" of the subscription.
+ */
+function delinquencyEvidence(state: WorkspaceState): { at: number; paidSince: boolean }[] {
   const s = state.subscription;
-  if (!s || !hasLiveSubscription(state)) return false;
-  if (subscriptionStatus(s.status) === 'past_due' && s.lastFactAt > lastPaidAt(state.invoices)) return true;
+  if (!s || !hasLiveSubscription(state)) return [];
+  // Only a payment of this subscription settles its past_due (not, say, a one-off invoice).
+  const paidAt = lastPaidAt(state.invoices.filter((i) => i.subscriptionId === s.id));
+  const evidence: { at: number; paidSince: boolean }[] = [];
+  if (subscriptionStatus(s.status) === 'past_due' && s.lastFactAt > paidAt) evidence.push({ at: s.lastFactAt, paidSince: false });
   const subscriptionActive = subscriptionStatus(s.status) === 'active';
-  return failedUnpaidInvoices(state.invoices, s.id).some((i) => !subscriptionActive || i.lastFactAt > s.lastFactAt);
+  for (const i of failedUnpaidInvoices(state.invoices, s.id)) {
+    if (subscriptionActive && i.lastFactAt <= s.lastFactAt) continue;
+    const at = failedAt(i) ?? i.lastFactAt;
+    evidence.push({ at, paidSince: at < paidAt });
+  }
+  return evidence;
 }
 
 export function billingStatus(state: WorkspaceState): BillingStatus {
@@ -146,7 +168,13 @@ export function currentPlan(state: WorkspaceState): { id: PlanId; interval: Inte
 
 /** An unpaid invoice that needs the customer: collection failed or it was written off. */
 export function needsPaymentRecovery(state: WorkspaceState): boolean {
-  return isDelinquent(state) || state.invoices.some((i) => i.status === 'uncollectible' || (i.paymentFailed && i.status === 'open'));
+  if (isDelinquent(state)) return true;
+  const s = state.subscription;
+  // A failed attempt older than the subscription's "active" was recovered (Stripe
+  // reactivates a past_due subscription when its invoice is paid).
+  const recovered = (i: InvoiceRecord) =>
+    s !== null && subscriptionStatus(s.status) === 'active' && (i.subscriptionId ?? s.id) === s.id && i.lastFactAt <= s.lastFactAt;
+  return state.invoices.some((i) => i.status === 'uncollectible' || (i.paymentFailed && i.status === 'open' && !recovered(i)));
 }
 
 export function billingMode(state: WorkspaceState): BillingMode {
@@ -268,11 +296,19 @@ export function applyFact(state: WorkspaceState, fact: BillingFact): WorkspaceSt
   return { ...changed, recentEventIds, version: state.version + 1 };
 }
 
-/** When a fact is evidence that the workspace fell behind on payment. */
-function delinquencyEvidenceAt(fact: BillingFact): number | null {
-  if (fact.kind === 'invoice_changed' && fact.paymentFailed) return fact.occurredAt;
-  if (fact.kind === 'subscription_changed' && (fact.status === 'past_due' || fact.status === 'unpaid')) return fact.occurredAt;
-  return null;
+/**
+ * When the workspace fell behind on payment, by the evidence its state holds
+ * (null when it is not delinquent): the earliest failed attempt or past_due
+ * that no payment of the subscription came after (or, failing that, the
+ * earliest at all). Derived from the state, not from the fact at hand, so
+ * neither delivery order nor a stale event (an old subscription.created,
+ * checkout completion or invoice.paid) can move the window.
+ */
+function delinquencyEvidenceAt(state: WorkspaceState): number | null {
+  const evidence = delinquencyEvidence(state);
+  const current = evidence.filter((e) => !e.paidSince);
+  const times = (current.length > 0 ? current : evidence).map((e) => e.at);
+  return times.length > 0 ? Math.min(...times) : null;
 }
 
 /**
@@ -281,11 +317,10 @@ function delinquencyEvidenceAt(fact: BillingFact): number | null {
  * window starts at the earliest evidence of delinquency, so the order in
  * which its events arrive does not move it; an expired window stays put.
  */
-export function reconcileGrace(state: WorkspaceState, policy: DunningPolicy, evidenceAt: number | null, atMs: number): WorkspaceState {
-  const delinquent = isDelinquent(state);
+export function reconcileGrace(state: WorkspaceState, policy: DunningPolicy): WorkspaceState {
+  const startAt = delinquencyEvidenceAt(state);
   const grace = state.grace;
-  if (!delinquent) return grace ? { ...state, grace: null, version: state.version + 1 } : state;
-  const startAt = evidenceAt ?? atMs;
+  if (startAt === null) return grace ? { ...state, grace: null, version: state.version + 1 } : state;
   if (!grace) return { ...state, grace: openGrace(startAt, policy), version: state.version + 1 };
   if (!grace.expired && startAt < grace.startedAt) {
     return { ...state, grace: { ...openGrace(startAt, policy), remindersSent: grace.remindersSent }, version: state.version + 1 };
@@ -295,7 +330,7 @@ export function reconcileGrace(state: WorkspaceState, policy: DunningPolicy, evi
 
 /** applyFact, then the dunning consequences of the new state. */
 export function applyBillingFact(state: WorkspaceState, fact: BillingFact, policy: DunningPolicy): WorkspaceState {
-  return reconcileGrace(applyFact(state, fact), policy, delinquencyEvidenceAt(fact), fact.occurredAt);
+  return reconcileGrace(applyFact(state, fact), policy);
 }
 
 /** The grace window expires at its recorded end if payment did not arrive. */

@@ -43,7 +43,11 @@ export interface DunningEvaluation {
   stage: DunningStage;
   /** Reminder offsets due at nowMs and not sent yet. */
   dueReminders: number[];
-  /** The next time something changes (a reminder or the next stage); null when nothing is left. */
+  /**
+   * The next time something changes (a reminder or the next stage); null when
+   * nothing is left. At or before nowMs when the window's end has passed and
+   * it still has to be marked expired.
+   */
   nextAt: number | null;
 }
 
@@ -65,6 +69,8 @@ export function evaluateDunning(grace: GraceWindow, policy: DunningPolicy, nowMs
   const upcoming = [
     ...unsent.filter((o) => o > elapsed).map((o) => grace.startedAt + o),
     ...stages.map(stageAt).filter((t) => t > nowMs),
+    // The end has passed but the window is not marked expired yet: the expiry is due now.
+    ...(nowMs >= grace.endsAt ? [grace.endsAt] : []),
   ];
   const nextAt = grace.expired ? null : upcoming.length ? Math.min(...upcoming) : null;
   return { stage, dueReminders, nextAt };

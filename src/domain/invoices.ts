@@ -9,6 +9,12 @@ export interface InvoiceRecord {
   status: InvoiceStatus;
   /** A collection attempt failed and the invoice is not settled since. */
   paymentFailed: boolean;
+  /**
+   * When the earliest failed collection attempt we know of happened (null
+   * when none failed or the invoice is settled). Absent in records saved
+   * before it existed: read it with failedAt().
+   */
+  failedAt?: number | null;
   amountDueCents: number;
   currency: string;
   hostedInvoiceUrl: string | null;
@@ -34,23 +40,40 @@ function keepRecent(invoices: InvoiceRecord[]): InvoiceRecord[] {
   return invoices.filter((i) => !drop.has(i.id));
 }
 
+/** When the earliest known failed collection attempt of an unsettled invoice happened, or null. */
+export function failedAt(invoice: InvoiceRecord): number | null {
+  if (!invoice.paymentFailed || isSettled(invoice.status)) return null;
+  return invoice.failedAt ?? invoice.lastFactAt;
+}
+
 export function applyInvoiceFact(invoices: InvoiceRecord[], fact: InvoiceChangedFact): InvoiceRecord[] {
   const current = invoices.find((i) => i.id === fact.invoiceId);
+  const settles = isSettled(fact.status);
   if (current) {
     const settledNow = isSettled(current.status);
-    if (settledNow && !isSettled(fact.status)) return invoices;
-    if (settledNow === isSettled(fact.status) && fact.occurredAt < current.lastFactAt) return invoices;
+    if (settledNow && !settles) return invoices;
+    if (settledNow === settles && fact.occurredAt < current.lastFactAt) {
+      // Older news about an unpaid invoice: its status and amount are stale,
+      // but a failed attempt still happened, whichever order the events came in.
+      const known = failedAt(current);
+      if (settles || !fact.paymentFailed || (known !== null && known <= fact.occurredAt)) return invoices;
+      return invoices.map((i) => (i.id === current.id ? { ...i, paymentFailed: true, failedAt: fact.occurredAt } : i));
+    }
   }
-  const settles = isSettled(fact.status);
+  const knownFailure = current ? failedAt(current) : null;
+  const failureAt = fact.paymentFailed ? Math.min(fact.occurredAt, knownFailure ?? fact.occurredAt) : knownFailure;
   const next: InvoiceRecord = {
     id: fact.invoiceId,
     subscriptionId: fact.subscriptionId ?? current?.subscriptionId ?? null,
     status: fact.status,
-    paymentFailed: !settles && (fact.paymentFailed || (current?.paymentFailed ?? false)),
+    paymentFailed: !settles && failureAt !== null,
+    failedAt: settles ? null : failureAt,
     amountDueCents: settles ? 0 : fact.amountDueCents,
     currency: fact.currency,
     hostedInvoiceUrl: fact.hostedInvoiceUrl ?? current?.hostedInvoiceUrl ?? null,
-    lastFactAt: Math.max(fact.occurredAt, current?.lastFactAt ?? fact.occurredAt),
+    // A settlement is dated by itself: when the invoice was paid (or voided),
+    // whatever older or later unsettled news had arrived before it.
+    lastFactAt: settles ? fact.occurredAt : Math.max(fact.occurredAt, current?.lastFactAt ?? fact.occurredAt),
   };
   const rest = invoices.filter((i) => i.id !== fact.invoiceId);
   return keepRecent([...rest, next]);

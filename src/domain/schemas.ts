@@ -17,3 +17,14 @@ export const checkoutRequestSchema = z.strictObject({
   cancelUrl: returnUrl,
   email: z.email().optional(),
 });
+
+export const planChangePreviewRequestSchema = z.strictObject({
+  targetPlanId: z.enum(PLAN_IDS),
+  interval: z.enum(INTERVALS),
+  timing: z.enum(['auto', 'immediate', 'period_end']).optional(),
+});
+
+export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
+  /** The preview's proration date (epoch seconds), so the change bills what was shown. */
+  prorationDate: z.number().int().positive().optional(),
+});

@@ -2,23 +2,35 @@
 // deliver Stripe facts with signal-with-start, read state with a query.
 // Temporal errors become domain errors here; src/api/problem.ts maps those
 // to HTTP.
-import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import type { PlanChangeRequest } from '../domain/plan-change-rules';
 import type { BillingFact } from '../domain/billing-facts';
 import type { CheckoutRequest } from '../domain/checkout-rules';
-import { DomainError, isErrorCode } from '../domain/errors';
+import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
 import {
+  applyPlanChangeUpdate,
+  cancelPendingChangeUpdate,
+  previewPlanChangeUpdate,
   searchAttributes,
   startCheckoutUpdate,
   stripeFactSignal,
   WORKSPACE_WORKFLOW_TYPE,
   workflowIdFor,
   type CheckoutResult,
+  type PendingChangeView,
+  type PlanChangePreviewResult,
+  type PlanChangeResult,
   type WorkspaceWorkflowInput,
 } from '../../workflows/definitions';
 import type { workspaceWorkflow } from '../../workflows/workspace-workflow';
 
 const RPC_DEADLINE_MS = 5_000;
+const GRPC_NOT_FOUND = 5;
+const NO_SUBSCRIPTION = {
+  code: 'no_active_subscription' as const,
+  message: 'The workspace has no active subscription; start a checkout instead.',
+};
 const UPDATE_DEADLINE_MS = 60_000;
 
 function startOptions(workspaceId: string, taskQueue: string) {
@@ -82,6 +94,40 @@ export class WorkspaceClient {
     } catch (err) {
       throw toDomainError(err);
     }
+  }
+
+  /**
+   * An update on the workspace's existing workflow. A workspace without one
+   * has never had billing: `whenMissing` says what that means for the caller.
+   */
+  private async updateExisting<R>(
+    workspaceId: string,
+    call: (handle: WorkflowHandle) => Promise<R>,
+    whenMissing: { code: ErrorCode; message: string },
+  ): Promise<R> {
+    try {
+      const handle = this.client.workflow.getHandle(workflowIdFor(workspaceId));
+      return await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => call(handle));
+    } catch (err) {
+      const missing = err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND);
+      if (missing) throw new DomainError(whenMissing.code, whenMissing.message);
+      throw toDomainError(err);
+    }
+  }
+
+  previewPlanChange(workspaceId: string, request: PlanChangeRequest): Promise<PlanChangePreviewResult> {
+    return this.updateExisting(workspaceId, (h) => h.executeUpdate(previewPlanChangeUpdate, { args: [request] }), NO_SUBSCRIPTION);
+  }
+
+  applyPlanChange(workspaceId: string, request: PlanChangeRequest): Promise<PlanChangeResult> {
+    return this.updateExisting(workspaceId, (h) => h.executeUpdate(applyPlanChangeUpdate, { args: [request] }), NO_SUBSCRIPTION);
+  }
+
+  cancelPendingChange(workspaceId: string): Promise<PendingChangeView> {
+    return this.updateExisting(workspaceId, (h) => h.executeUpdate(cancelPendingChangeUpdate), {
+      code: 'no_pending_change',
+      message: 'There is no scheduled plan change to cancel.',
+    });
   }
 
   async ping(): Promise<void> {

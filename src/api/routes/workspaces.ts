@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
 import { billingView } from '../../domain/projection';
-import { checkoutRequestSchema, workspaceIdSchema } from '../../domain/schemas';
+import { checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingProjection } from '../../read-model/billing-projection-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
@@ -13,7 +13,7 @@ const params = z.object({ workspaceId: workspaceIdSchema });
 
 export interface WorkspaceRouteDeps {
   prisma: PrismaClient;
-  workspaces: Pick<WorkspaceClient, 'startCheckout'>;
+  workspaces: Pick<WorkspaceClient, 'startCheckout' | 'previewPlanChange' | 'applyPlanChange' | 'cancelPendingChange'>;
   walletMinimumCents: number;
 }
 
@@ -25,6 +25,24 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
     const body = parseInput(checkoutRequestSchema, req.body ?? {}, 'body');
     const { created, ...checkout } = await deps.workspaces.startCheckout(workspaceId, body);
     res.status(created ? 201 : 200).json(checkout);
+  });
+
+  router.post('/workspaces/:workspaceId/plan-changes/preview', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const body = parseInput(planChangePreviewRequestSchema, req.body ?? {}, 'body');
+    res.json(await deps.workspaces.previewPlanChange(workspaceId, body));
+  });
+
+  router.post('/workspaces/:workspaceId/plan-changes', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const body = parseInput(planChangeRequestSchema, req.body ?? {}, 'body');
+    const change = await deps.workspaces.applyPlanChange(workspaceId, body);
+    res.json(change);
+  });
+
+  router.delete('/workspaces/:workspaceId/plan-changes/pending', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    res.json({ canceled: await deps.workspaces.cancelPendingChange(workspaceId) });
   });
 
   router.get('/workspaces/:workspaceId/billing', async (req, res) => {
