@@ -122,8 +122,9 @@ export function hasLiveSubscription(state: WorkspaceState): boolean {
 
 /**
  * Whether the workspace owes money it failed to pay: its subscription says
- * past_due (and no payment is newer than that), or a collection attempt of
- * an unpaid invoice failed after the subscription last said it was active.
+ * past_due (and no payment of that subscription is newer than that), or a
+ * collection attempt of an unpaid invoice failed after the subscription last
+ * said it was active.
  * Paid invoices are final, so no order of events can keep a paid workspace
  * delinquent or make an unpaid one look paid.
  */
@@ -166,7 +167,10 @@ export function currentPlan(state: WorkspaceState): { id: PlanId; interval: Inte
   return { id: 'essential', interval: null };
 }
 
-/** An unpaid invoice that needs the customer: collection failed or it was written off. */
+/**
+ * An unpaid invoice that needs the customer: collection failed (and the
+ * subscription did not become active since) or it was written off.
+ */
 export function needsPaymentRecovery(state: WorkspaceState): boolean {
   if (isDelinquent(state)) return true;
   const s = state.subscription;
@@ -333,10 +337,15 @@ export function applyBillingFact(state: WorkspaceState, fact: BillingFact, polic
   return reconcileGrace(applyFact(state, fact), policy);
 }
 
-/** The grace window expires at its recorded end if payment did not arrive. */
+/**
+ * The grace window expires at its recorded end if payment did not arrive. A
+ * window the state no longer justifies (e.g. one kept from a state saved by
+ * older rules) is closed instead of left open: its end is "due" forever.
+ */
 export function expireGraceIfDue(state: WorkspaceState, nowMs: number): WorkspaceState {
   const grace = state.grace;
-  if (!grace || grace.expired || nowMs < grace.endsAt || !isDelinquent(state)) return state;
+  if (!grace || grace.expired || nowMs < grace.endsAt) return state;
+  if (!isDelinquent(state)) return { ...state, grace: null, version: state.version + 1 };
   return { ...state, grace: { ...grace, expired: true }, version: state.version + 1 };
 }
 

@@ -123,3 +123,50 @@ export function checkoutFixture(planId: PlanId = 'plus', interval: Interval = 'm
     interval,
   };
 }
+
+export interface InvoiceOverrides {
+  id?: string;
+  status?: 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
+  amountDue?: number;
+  /** Defaults to amountDue while unpaid, 0 once paid or void. */
+  amountRemaining?: number;
+  hostedInvoiceUrl?: string | null;
+  billingReason?: string;
+  withMetadata?: boolean;
+}
+
+/**
+ * An invoice of a subscription as API 2026-10-28 sends it: the subscription
+ * is named in `parent.subscription_details` (with the subscription's metadata
+ * snapshot), there is no top-level `subscription` field.
+ */
+export function invoice(f: Omit<CheckoutFixture, 'checkoutId'>, overrides: InvoiceOverrides = {}) {
+  const id = overrides.id ?? uniqueId('in');
+  const status = overrides.status ?? 'open';
+  const amountDue = overrides.amountDue ?? 2900;
+  const settled = status === 'paid' || status === 'void';
+  const amountRemaining = overrides.amountRemaining ?? (settled ? 0 : amountDue);
+  return {
+    id,
+    object: 'invoice',
+    status,
+    amount_due: amountDue,
+    amount_paid: status === 'paid' ? amountDue : 0,
+    amount_remaining: amountRemaining,
+    currency: 'usd',
+    customer: f.customerId,
+    billing_reason: overrides.billingReason ?? 'subscription_cycle',
+    collection_method: 'charge_automatically',
+    hosted_invoice_url: overrides.hostedInvoiceUrl === undefined ? `https://invoice.stripe.com/i/acct_test/${id}` : overrides.hostedInvoiceUrl,
+    livemode: false,
+    metadata: {},
+    parent: {
+      type: 'subscription_details',
+      quote_details: null,
+      subscription_details: {
+        subscription: f.subscriptionId,
+        metadata: overrides.withMetadata === false ? {} : { workspaceId: f.workspaceId, planId: f.planId, interval: f.interval },
+      },
+    },
+  };
+}
