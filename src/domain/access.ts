@@ -24,3 +24,20 @@ export function evaluateProductionAccess(input: {
   if (input.mode === 'enforced_recovery') reasons.push('enforced_recovery');
   return { allowed: reasons.length === 0, reasons };
 }
+
+/**
+ * The gateway's question: may this traffic run? Non-production environments
+ * are always allowed; production needs every condition above. While a grace
+ * window is open (or has expired) its end is part of the answer.
+ */
+export function accessAnswer(input: {
+  environment: 'production' | 'sandbox' | 'staging' | 'console';
+  planId: PlanId;
+  mode: BillingMode;
+  wallet: { balanceCents: number; minimumCents: number };
+  graceEndsAt: number | null;
+}): AccessDecision & { graceEndsAt?: string } {
+  const decision: AccessDecision =
+    input.environment === 'production' ? evaluateProductionAccess(input) : { allowed: true, reasons: [] };
+  return input.graceEndsAt === null ? decision : { ...decision, graceEndsAt: new Date(input.graceEndsAt).toISOString() };
+}

@@ -147,7 +147,9 @@ function delinquencyEvidence(state: WorkspaceState): { at: number; paidSince: bo
   if (subscriptionStatus(s.status) === 'past_due' && s.lastFactAt > paidAt) evidence.push({ at: s.lastFactAt, paidSince: false });
   const subscriptionActive = subscriptionStatus(s.status) === 'active';
   for (const i of failedUnpaidInvoices(state.invoices, s.id)) {
-    if (subscriptionActive && i.lastFactAt <= s.lastFactAt) continue;
+    // An "active" strictly newer than the failure supersedes it; in the same
+    // second the failure wins, so a tie can never unblock an unpaid invoice.
+    if (subscriptionActive && i.lastFactAt < s.lastFactAt) continue;
     const at = failedAt(i) ?? i.lastFactAt;
     evidence.push({ at, paidSince: at < paidAt });
   }
@@ -177,7 +179,7 @@ export function needsPaymentRecovery(state: WorkspaceState): boolean {
   // A failed attempt older than the subscription's "active" was recovered (Stripe
   // reactivates a past_due subscription when its invoice is paid).
   const recovered = (i: InvoiceRecord) =>
-    s !== null && subscriptionStatus(s.status) === 'active' && (i.subscriptionId ?? s.id) === s.id && i.lastFactAt <= s.lastFactAt;
+    s !== null && subscriptionStatus(s.status) === 'active' && (i.subscriptionId ?? s.id) === s.id && i.lastFactAt < s.lastFactAt;
   return state.invoices.some((i) => i.status === 'uncollectible' || (i.paymentFailed && i.status === 'open' && !recovered(i)));
 }
 

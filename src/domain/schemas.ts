@@ -2,7 +2,7 @@
 // validates with them; the workflow's update validators re-check with them,
 // so a request that skipped the API is rejected before it reaches history.
 import { z } from 'zod';
-import { INTERVALS, PLAN_IDS } from './plans';
+import { ENVIRONMENTS, INTERVALS, PLAN_IDS } from './plans';
 
 export const workspaceIdSchema = z
   .string()
@@ -27,4 +27,9 @@ export const planChangePreviewRequestSchema = z.strictObject({
 export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
   /** The preview's proration date (epoch seconds), so the change bills what was shown. */
   prorationDate: z.number().int().positive().optional(),
+});
+
+export const accessQuerySchema = z.object({
+  projectId: z.string().min(1).max(128).optional(),
+  environment: z.enum(ENVIRONMENTS).default('production'),
 });

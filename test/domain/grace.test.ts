@@ -627,3 +627,21 @@ describe('order independence of the payment lifecycle (property)', () => {
     );
   });
 });
+
+describe('ties between a failure and an "active" in the same second', () => {
+  it('the failure wins in either order: an unpaid invoice is never unblocked by a same-second active', () => {
+    const t = T0 + 10 * SEC;
+    const sameSecond = [subChanged({ occurredAt: t, status: 'active' }), paymentFailed({ occurredAt: t })];
+    for (const order of permutations(sameSecond)) {
+      const s = apply(fresh(), order);
+      expect(isDelinquent(s)).toBe(true);
+      expect(s.grace).toMatchObject({ startedAt: t, endsAt: t + 7 * DAY });
+    }
+  });
+
+  it('an "active" one second after the failure supersedes it', () => {
+    const s = apply(fresh(), [paymentFailed({ occurredAt: T0 + 10 * SEC }), subChanged({ occurredAt: T0 + 11 * SEC, status: 'active' })]);
+    expect(isDelinquent(s)).toBe(false);
+    expect(s.grace).toBeNull();
+  });
+});

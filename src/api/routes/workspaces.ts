@@ -3,9 +3,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
+import { accessAnswer } from '../../domain/access';
 import { billingView } from '../../domain/projection';
-import { checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
+import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingProjection } from '../../read-model/billing-projection-reader';
+import { readWallet } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
 
@@ -45,11 +47,32 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
     res.json({ canceled: await deps.workspaces.cancelPendingChange(workspaceId) });
   });
 
+  // The gateway's hot path: answered from the projection, never from a workflow.
+  router.get('/workspaces/:workspaceId/access', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const query = parseInput(accessQuerySchema, req.query, 'query');
+    const [p, wallet] = await Promise.all([
+      readBillingProjection(deps.prisma, workspaceId),
+      readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
+    ]);
+    res.json(
+      accessAnswer({
+        environment: query.environment,
+        planId: p.planId,
+        mode: p.mode,
+        wallet,
+        graceEndsAt: p.grace?.endsAt ?? null,
+      }),
+    );
+  });
+
   router.get('/workspaces/:workspaceId/billing', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
-    const projection = await readBillingProjection(deps.prisma, workspaceId);
-    // The wallet ledger arrives with metering; until then every balance is zero.
-    res.json(billingView(projection, { balanceCents: 0, minimumCents: deps.walletMinimumCents }));
+    const [projection, wallet] = await Promise.all([
+      readBillingProjection(deps.prisma, workspaceId),
+      readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
+    ]);
+    res.json(billingView(projection, wallet));
   });
 
   return router;
