@@ -6,7 +6,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
 import { stateQuery, workflowIdFor } from '../../workflows/definitions';
-import { uniqueId } from '../support/db';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
 import { eventually } from '../support/fake-activities';
 import { checkoutFixture, invoice, signedPayload, stripeEvent, subscription } from '../support/stripe-events';
