@@ -5,9 +5,13 @@ import path from 'node:path';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { checkoutRequestSchema, workspaceIdSchema } from '../domain/schemas';
+import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../domain/schemas';
 import {
+  accessResponseSchema,
   billingViewSchema,
+  pendingChangeSchema,
+  planChangePreviewSchema,
+  planChangeResultSchema,
   checkoutResponseSchema,
   problemSchema,
   rateCardSchema,
@@ -53,6 +57,48 @@ export function openApiDocument() {
     security,
     request: { params: workspace },
     responses: { 200: json(billingViewSchema, 'Billing state'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/plan-changes/preview',
+    summary: 'Preview a plan change: estimated invoice due (Stripe invoice preview), monthly-equivalent delta, effective date',
+    security,
+    request: { params: workspace, body: { content: { 'application/json': { schema: planChangePreviewRequestSchema } } } },
+    responses: {
+      200: json(planChangePreviewSchema, 'Preview'),
+      400: problem('Validation failed'),
+      409: problem('no_active_subscription, no_change, enforced_recovery (with unpaidInvoice), subscription_not_synced'),
+      422: problem('sales_assisted'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/plan-changes',
+    summary: 'Apply a plan change now or schedule it (auto: upgrades now, downgrades at period end; essential: cancel at period end)',
+    security,
+    request: { params: workspace, body: { content: { 'application/json': { schema: planChangeRequestSchema } } } },
+    responses: {
+      200: json(planChangeResultSchema, 'Applied, scheduled, or held by Stripe until its proration invoice is paid'),
+      400: problem('Validation failed'),
+      409: problem('no_active_subscription, no_change, payment_recovery_required, enforced_recovery, subscription_not_synced'),
+      422: problem('sales_assisted'),
+    },
+  });
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/workspaces/{workspaceId}/plan-changes/pending',
+    summary: 'Cancel the scheduled plan change',
+    security,
+    request: { params: workspace },
+    responses: { 200: json(z.object({ canceled: pendingChangeSchema }), 'The cancelled change'), 404: problem('no_pending_change') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/workspaces/{workspaceId}/access',
+    summary: "May this project send this environment's traffic? (the gateway's hot path, from the projection)",
+    security,
+    request: { params: workspace, query: accessQuerySchema },
+    responses: { 200: json(accessResponseSchema, 'Decision with every failing reason'), 400: problem('Validation failed') },
   });
   registry.registerPath({
     method: 'post',

@@ -62,3 +62,32 @@ export const webhookResponseSchema = z.object({
   type: z.string(),
   workspaceId: z.string().optional(),
 });
+
+const planRef = z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() });
+const money = z.object({ amountCents: z.number().int(), currency: z.string() });
+
+export const planChangePreviewSchema = z.object({
+  currentPlan: planRef,
+  targetPlan: planRef,
+  estimatedInvoiceDue: money.describe("From Stripe's invoice preview"),
+  monthlyEquivalentDelta: money.describe('Target minus current per month; yearly prices divided by 12 exactly, rounded once half away from zero'),
+  effectiveAt: isoDate,
+  timing: z.enum(['immediate', 'period_end']),
+  prorationDate: z.number().int().nullable().describe('Epoch seconds Stripe prorated at; send it back when applying'),
+});
+
+export const planChangeResultSchema = z.object({
+  status: z.enum(['applied', 'scheduled', 'payment_pending']),
+  currentPlan: planRef,
+  targetPlan: planRef,
+  timing: z.enum(['immediate', 'period_end']),
+  effectiveAt: isoDate,
+});
+
+export const pendingChangeSchema = z.object({ targetPlanId: z.enum(PLAN_IDS), interval: z.enum(INTERVALS), effectiveAt: isoDate });
+
+export const accessResponseSchema = z.object({
+  allowed: z.boolean(),
+  reasons: z.array(z.enum(['plan_not_production_capable', 'wallet_below_minimum', 'enforced_recovery'])),
+  graceEndsAt: isoDate.optional(),
+});

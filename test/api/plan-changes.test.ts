@@ -6,6 +6,7 @@ import { eventually } from '../support/fake-activities';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { checkoutFixture, signedPayload, stripeEvent, subscription } from '../support/stripe-events';
 import { TEST_SECRETS } from '../support/test-env';
+import { accessResponseSchema, planChangePreviewSchema, planChangeResultSchema } from '../../src/domain/response-schemas';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -59,6 +60,7 @@ test('preview and apply an upgrade, schedule a downgrade, cancel it', async () =
   });
   expect(Number.isInteger(preview.body.estimatedInvoiceDue.amountCents)).toBe(true);
   expect(Number.isInteger(preview.body.prorationDate)).toBe(true);
+  expect(planChangePreviewSchema.parse(preview.body)).toEqual(preview.body);
 
   const applied = await request(h.app)
     .post(`/v1/workspaces/${f.workspaceId}/plan-changes`)
@@ -68,6 +70,7 @@ test('preview and apply an upgrade, schedule a downgrade, cancel it', async () =
   // stripe-mock's subscription fixture always carries a pending_update, which
   // is what Stripe returns when the proration invoice is not paid yet.
   expect(applied.body).toMatchObject({ status: 'payment_pending', timing: 'immediate', targetPlan: { id: 'business' } });
+  expect(planChangeResultSchema.parse(applied.body)).toEqual(applied.body);
 
   const scheduled = await request(h.app).post(`/v1/workspaces/${f.workspaceId}/plan-changes`).set(auth).send({ targetPlanId: 'plus', interval: 'year', timing: 'period_end' });
   expect(scheduled.status).toBe(200);
@@ -101,6 +104,7 @@ test('access: production needs a capable plan and credit; other environments are
   const workspaceId = uniqueId('ws');
   const prod = await request(h.app).get(`/v1/workspaces/${workspaceId}/access`).query({ projectId: 'p1', environment: 'production' }).set(auth);
   expect(prod.body).toEqual({ allowed: false, reasons: ['plan_not_production_capable', 'wallet_below_minimum'] });
+  expect(accessResponseSchema.parse(prod.body)).toEqual(prod.body);
   const staging = await request(h.app).get(`/v1/workspaces/${workspaceId}/access`).query({ projectId: 'p1', environment: 'staging' }).set(auth);
   expect(staging.body).toEqual({ allowed: true, reasons: [] });
   const bad = await request(h.app).get(`/v1/workspaces/${workspaceId}/access`).query({ environment: 'moon' }).set(auth);
