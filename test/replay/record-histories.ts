@@ -2,7 +2,9 @@
 // replay-compatible change only, when a new path should be covered:
 //   npx tsx test/replay/record-histories.ts
 // It drives workflows on the time-skipping server with the fake activities
-// and writes test/replay/histories/<name>.binpb. Never re-record to make a
+// and writes test/replay/histories/<name>.binpb for the scenarios in the
+// final loop. Histories already saved are kept as they are: they stand for
+// workflows started by older code, which must keep replaying. Never re-record to make a
 // failing replay pass: that failure means the change breaks running workflows.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,7 @@ import { factFromEvent, stripeEventEnvelope } from '../../src/domain/stripe-even
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import { workflowIdFor } from '../../workflows/definitions';
 import { fakeActivities, TEST_SETTINGS } from '../support/fake-activities';
-import { checkoutFixture, checkoutSession, stripeEvent, subscription } from '../support/stripe-events';
+import { checkoutFixture, checkoutSession, invoice, stripeEvent, subscription } from '../support/stripe-events';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const request = { planId: 'plus' as const, interval: 'month' as const, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' };
@@ -38,7 +40,25 @@ async function main() {
       await workspaces.startCheckout(expired, request);
       await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
 
-      for (const workspaceId of [completed.workspaceId, expired]) {
+      // Dunning: failure, reminders, expiry, payment.
+      const dunning = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-dunning' };
+      const failing = invoice(dunning, { id: 'in_replay', status: 'open' });
+      await workspaces.deliverFact(dunning.workspaceId, fact('customer.subscription.created', subscription(dunning)));
+      await workspaces.deliverFact(dunning.workspaceId, fact('invoice.payment_failed', failing));
+      await env.sleep(TEST_SETTINGS.gracePeriodMs + 60_000);
+      await workspaces.deliverFact(dunning.workspaceId, fact('invoice.paid', invoice(dunning, { id: 'in_replay', status: 'paid' })));
+
+      // Plan changes: preview, upgrade now, schedule a downgrade, cancel it, schedule again and let it apply.
+      const changing = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-plan-changes' };
+      await workspaces.deliverFact(changing.workspaceId, fact('customer.subscription.created', subscription(changing)));
+      const preview = await workspaces.previewPlanChange(changing.workspaceId, { targetPlanId: 'business', interval: 'month' });
+      await workspaces.applyPlanChange(changing.workspaceId, { targetPlanId: 'business', interval: 'month', prorationDate: preview.prorationDate! });
+      await workspaces.applyPlanChange(changing.workspaceId, { targetPlanId: 'plus', interval: 'year', timing: 'period_end' });
+      await workspaces.cancelPendingChange(changing.workspaceId);
+      await workspaces.applyPlanChange(changing.workspaceId, { targetPlanId: 'family', interval: 'month', timing: 'period_end' });
+      await env.sleep(31 * 86_400_000);
+
+      for (const workspaceId of [dunning.workspaceId, changing.workspaceId]) {
         const history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
         // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
         writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
