@@ -1,43 +1,23 @@
 // Checkout lifecycle of the workspace workflow on the time-skipping server:
 // start or join with update-with-start, expiry without a webhook, completion,
 // and duplicate or out-of-order Stripe facts.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { billingMode, billingStatus, currentPlan, type WorkspaceState } from '../../src/domain/billing-state';
-import { DomainError } from '../../src/domain/errors';
 import { factFromEvent, stripeEventEnvelope } from '../../src/domain/stripe-events';
 import type { BillingFact } from '../../src/domain/billing-facts';
-import { WorkspaceClient } from '../../src/temporal/workspace-client';
-import { stateQuery, workflowIdFor } from '../../workflows/definitions';
 import { uniqueId } from '../support/db';
-import { eventually, fakeActivities, TEST_SETTINGS } from '../support/fake-activities';
+import { eventually, TEST_SETTINGS } from '../support/fake-activities';
 import { checkoutFixture, checkoutSession, stripeEvent, subscription, type CheckoutFixture } from '../support/stripe-events';
-import { timeSkippingEnv, workflowBundle } from '../support/temporal';
+import { rejection, startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
-const taskQueue = 'checkout-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let workspaces: WorkspaceClient;
-const fake = fakeActivities();
-
+let h: WorkflowHarness;
+let env: WorkflowHarness['env'];
+let workspaces: WorkflowHarness['workspaces'];
+let fake: WorkflowHarness['fake'];
 beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: fake.activities,
-  });
-  running = worker.run();
-  workspaces = new WorkspaceClient(env.client, taskQueue);
+  h = await startWorkflowHarness('checkout-test');
+  ({ env, workspaces, fake } = h);
 }, 120_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+afterAll(() => h?.close());
 
 const request = (planId: 'plus' | 'family' | 'business' | 'enterprise' | 'essential' = 'plus', interval: 'month' | 'year' = 'month') => ({
   planId,
@@ -46,7 +26,7 @@ const request = (planId: 'plus' | 'family' | 'business' | 'enterprise' | 'essent
   cancelUrl: 'https://app.example.com/billing/cancel',
 });
 
-const stateOf = (workspaceId: string) => env.client.workflow.getHandle(workflowIdFor(workspaceId)).query(stateQuery);
+const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
 
 function fact(type: string, object: Record<string, unknown>, created?: number): BillingFact {
   const f = factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object, created)));
@@ -54,15 +34,6 @@ function fact(type: string, object: Record<string, unknown>, created?: number): 
   return f;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error('expected the request to be rejected');
-}
 
 function summary(s: WorkspaceState) {
   return {

@@ -1,41 +1,26 @@
 // Dunning on the time-skipping server: a failed payment opens the grace
 // window, reminders go out at each offset, expiry hard-blocks, payment
 // restores; payment at the last moment (even as the timer fires) never blocks.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { BillingFact, InvoiceChangedFact } from '../../src/domain/billing-facts';
 import { billingMode, billingStatus, type WorkspaceState } from '../../src/domain/billing-state';
 import { toProjection } from '../../src/domain/projection';
-import { WorkspaceClient } from '../../src/temporal/workspace-client';
-import { stateQuery, workflowIdFor } from '../../workflows/definitions';
 import { uniqueId } from '../support/db';
-import { eventually, fakeActivities, TEST_SETTINGS } from '../support/fake-activities';
-import { timeSkippingEnv, workflowBundle } from '../support/temporal';
+import { eventually, TEST_SETTINGS } from '../support/fake-activities';
+import { startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 const DAY = 86_400_000;
-const taskQueue = 'dunning-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let workspaces: WorkspaceClient;
-const fake = fakeActivities();
-
+let h: WorkflowHarness;
+let env: WorkflowHarness['env'];
+let workspaces: WorkflowHarness['workspaces'];
+let fake: WorkflowHarness['fake'];
 beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
-  running = worker.run();
-  workspaces = new WorkspaceClient(env.client, taskQueue);
+  h = await startWorkflowHarness('dunning-test');
+  ({ env, workspaces, fake } = h);
 }, 120_000);
+afterAll(() => h?.close());
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
-
-const stateOf = (workspaceId: string) => env.client.workflow.getHandle(workflowIdFor(workspaceId)).query(stateQuery);
-/** The server's clock: time-skipping moves it, the test's own clock does not. */
-const serverNow = async () => (await env.currentTimeMs()) as number;
+const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
+const serverNow = () => h.serverNow();
 
 let seq = 0;
 const eventId = () => `evt_${++seq}_${uniqueId('x')}`;

@@ -1,42 +1,27 @@
 // Plan changes on the time-skipping server: previews, upgrades now,
 // downgrades held by the workflow until the period end, cancellation of a
 // scheduled change, cancel-to-Essential, interval changes, and refusals.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { BillingFact } from '../../src/domain/billing-facts';
 import { billingMode, currentPlan } from '../../src/domain/billing-state';
-import { DomainError } from '../../src/domain/errors';
 import type { Interval, PlanId } from '../../src/domain/plans';
-import { WorkspaceClient } from '../../src/temporal/workspace-client';
-import { stateQuery, workflowIdFor } from '../../workflows/definitions';
 import { SCHEDULED_CHANGE_LEAD_MS } from '../../workflows/plan-changes';
 import { uniqueId } from '../support/db';
-import { eventually, fakeActivities } from '../support/fake-activities';
-import { timeSkippingEnv, workflowBundle } from '../support/temporal';
+import { eventually } from '../support/fake-activities';
+import { rejection, startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 const DAY = 86_400_000;
-const taskQueue = 'plan-change-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let workspaces: WorkspaceClient;
-const fake = fakeActivities();
-
+let h: WorkflowHarness;
+let env: WorkflowHarness['env'];
+let workspaces: WorkflowHarness['workspaces'];
+let fake: WorkflowHarness['fake'];
 beforeAll(async () => {
-  env = await timeSkippingEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
-  running = worker.run();
-  workspaces = new WorkspaceClient(env.client, taskQueue);
+  h = await startWorkflowHarness('plan-change-test');
+  ({ env, workspaces, fake } = h);
 }, 120_000);
+afterAll(() => h?.close());
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
-
-const stateOf = (workspaceId: string) => env.client.workflow.getHandle(workflowIdFor(workspaceId)).query(stateQuery);
-const serverNow = async () => (await env.currentTimeMs()) as number;
+const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
+const serverNow = () => h.serverNow();
 let n = 0;
 
 function subscriptionFact(w: Workspace, planId: PlanId, interval: Interval, at: number, extra: Partial<Extract<BillingFact, { kind: 'subscription_changed' }>> = {}): BillingFact {
@@ -70,15 +55,6 @@ async function activeOn(planId: PlanId, interval: Interval): Promise<Workspace> 
   return w;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 const changesOf = (w: Workspace) => fake.calls.changes.filter((c) => c.subscriptionId === w.subscriptionId);
 
