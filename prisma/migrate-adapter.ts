@@ -10,6 +10,9 @@
 //    a connectionString the string wins, so the "shadow" is the main
 //    database and `migrate dev` fails with "relation already exists". We
 //    create a real temporary database and drop it after its pool is closed.
+// 3. The adapter's executeScript() splits a migration on every ";", which
+//    breaks dollar-quoted bodies (CREATE FUNCTION ... $$ ... $$). Postgres
+//    runs a multi-statement script as one simple query, so we send it whole.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -44,8 +47,13 @@ class NameAsTextPool extends pg.Pool {
   }
 }
 
-function connectTo(connectionString: string) {
-  return new PrismaPg(new NameAsTextPool({ connectionString }), { disposeExternalPool: true }).connect();
+async function connectTo(connectionString: string) {
+  const pool = new NameAsTextPool({ connectionString });
+  const adapter = await new PrismaPg(pool, { disposeExternalPool: true }).connect();
+  adapter.executeScript = async (script: string) => {
+    await pool.query(script);
+  };
+  return adapter;
 }
 
 export function createMigrateAdapter(url: string): SqlMigrationAwareDriverAdapterFactory {
