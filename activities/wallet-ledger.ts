@@ -1,0 +1,202 @@
+// The wallet ledger: rated usage debits it, top-ups, grants and adjustments
+// credit it. Every movement is one wallet_entry row whose source (workspace,
+// source type, source id) is unique, written in the same transaction as the
+// balance row it changes, with that row locked first, so balance_cents is
+// always the sum of the workspace's entries and a retried or raced activity
+// never moves money twice.
+import { ApplicationFailure } from '@temporalio/common';
+import type { Prisma, PrismaClient } from '@prisma/client';
+import { ENVIRONMENTS, type Environment } from '../src/domain/plans';
+import { isRequestFamily, rateBatch, type ContractPrices, type RatableEvent } from '../src/domain/rating';
+import { CREDIT_KINDS, USAGE_BATCH_SOURCE, isSpendMonth, isValidCreditAmount, type CreditKind } from '../src/domain/wallet';
+
+export interface RateAndDebitInput {
+  workspaceId: string;
+  /** UTC month the debit counts toward, "YYYY-MM", from the workflow's time. */
+  month: string;
+  /** Most events rated by one call (default 5,000); `more` says whether to call again. */
+  limit?: number;
+}
+
+export interface RateAndDebitResult {
+  ratedEvents: number;
+  debitedCents: number;
+  balanceCents: number;
+  monthSpentCents: number;
+  /** Unrated events remain (beyond the limit, or held by a concurrent call). */
+  more: boolean;
+}
+
+export interface CreditWalletInput {
+  workspaceId: string;
+  kind: CreditKind;
+  /** Positive for top-ups and grants; an adjustment may be negative, never zero. */
+  amountCents: number;
+  /** With sourceId, identifies what moves the money: it moves it once. */
+  sourceType: string;
+  sourceId: string;
+  reason?: string;
+}
+
+export interface CreditWalletResult {
+  /** False when this source had already been credited. */
+  credited: boolean;
+  balanceCents: number;
+}
+
+export interface MonthSpendInput {
+  workspaceId: string;
+  month: string;
+}
+
+export const DEFAULT_RATING_LIMIT = 5000;
+const MAX_RATING_LIMIT = 10_000;
+const TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
+
+type Tx = Prisma.TransactionClient;
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'validation_failed', message, nonRetryable: true });
+}
+
+function cents(value: bigint): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw ApplicationFailure.create({ type: 'internal_error', message: `${value} cents exceeds a safe integer`, nonRetryable: true });
+  return n;
+}
+
+/** Creates the workspace's balance row if needed and locks it for the rest of the transaction. */
+async function lockBalance(tx: Tx, workspaceId: string): Promise<{ balanceCents: bigint; carryThousandths: bigint }> {
+  await tx.$executeRaw`
+    INSERT INTO wallet_balance (workspace_id, updated_at) VALUES (${workspaceId}, now())
+    ON CONFLICT (workspace_id) DO NOTHING`;
+  const [row] = await tx.$queryRaw<{ balance_cents: bigint; usage_carry_thousandths: bigint }[]>`
+    SELECT balance_cents, usage_carry_thousandths FROM wallet_balance WHERE workspace_id = ${workspaceId} FOR UPDATE`;
+  return { balanceCents: row.balance_cents, carryThousandths: row.usage_carry_thousandths };
+}
+
+async function loadContractPrices(tx: Tx, workspaceId: string): Promise<ContractPrices> {
+  const rows = await tx.contractPrice.findMany({ where: { workspaceId }, select: { family: true, centsPer1000: true } });
+  const prices: ContractPrices = {};
+  for (const row of rows) if (isRequestFamily(row.family)) prices[row.family] = row.centsPer1000;
+  return prices;
+}
+
+interface UnratedRow {
+  seq: bigint;
+  family: string;
+  environment: string;
+  quantity: bigint;
+}
+
+function ratable(row: UnratedRow): RatableEvent {
+  if (!isRequestFamily(row.family) || !(ENVIRONMENTS as readonly string[]).includes(row.environment)) {
+    throw ApplicationFailure.create({
+      type: 'internal_error',
+      message: `usage event seq ${row.seq} has an unknown family or environment (${row.family}/${row.environment})`,
+      nonRetryable: true,
+    });
+  }
+  return { family: row.family, environment: row.environment as Environment, quantity: row.quantity };
+}
+
+async function monthSpent(tx: Tx | PrismaClient, workspaceId: string, month: string): Promise<bigint> {
+  const row = await tx.monthlySpend.findUnique({ where: { workspaceId_month: { workspaceId, month } }, select: { spentCents: true } });
+  return row?.spentCents ?? 0n;
+}
+
+export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient }) {
+  return {
+    /**
+     * Rates the workspace's oldest unrated events and debits the whole cents
+     * in one transaction; the sub-cent remainder stays in the balance row's
+     * carry. Rated events are never rated again, so a retry debits nothing
+     * twice. The balance may go below zero: the access gate, not the ledger,
+     * decides what that means.
+     */
+    async rateAndDebitUsage({ workspaceId, month, limit = DEFAULT_RATING_LIMIT }: RateAndDebitInput): Promise<RateAndDebitResult> {
+      if (!isSpendMonth(month)) throw invalid(`month must be "YYYY-MM", got ${JSON.stringify(month)}`);
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RATING_LIMIT) throw invalid(`limit must be 1..${MAX_RATING_LIMIT}`);
+      return prisma.$transaction(async (tx) => {
+        const balance = await lockBalance(tx, workspaceId);
+        const rows = await tx.$queryRaw<UnratedRow[]>`
+          SELECT seq, family, environment, quantity FROM usage_event
+          WHERE workspace_id = ${workspaceId} AND rated_at IS NULL
+          ORDER BY seq LIMIT ${limit}::int
+          FOR UPDATE SKIP LOCKED`;
+        let balanceCents = balance.balanceCents;
+        let spent: bigint | null = null;
+        let debit = 0n;
+        if (rows.length > 0) {
+          const rated = rateBatch(rows.map(ratable), {
+            carryThousandths: balance.carryThousandths,
+            contractPrices: await loadContractPrices(tx, workspaceId),
+          });
+          debit = rated.debitCents;
+          await tx.$executeRaw`
+            UPDATE usage_event AS u SET rated_thousandths = r.value, rated_at = now()
+            FROM unnest(${rows.map((r) => r.seq)}::bigint[], ${rated.perEvent}::bigint[]) AS r(seq, value)
+            WHERE u.seq = r.seq`;
+          if (debit > 0n) {
+            const first = rows[0].seq;
+            const last = rows[rows.length - 1].seq;
+            await tx.$executeRaw`
+              INSERT INTO wallet_entry (workspace_id, kind, amount_cents, source_type, source_id, reason)
+              VALUES (${workspaceId}, 'usage', ${-debit}, ${USAGE_BATCH_SOURCE}, ${`${first}-${last}`}, ${`${rows.length} usage events rated`})`;
+            const [total] = await tx.$queryRaw<{ spent_cents: bigint }[]>`
+              INSERT INTO monthly_spend (workspace_id, month, spent_cents) VALUES (${workspaceId}, ${month}, ${debit})
+              ON CONFLICT (workspace_id, month) DO UPDATE SET spent_cents = monthly_spend.spent_cents + EXCLUDED.spent_cents
+              RETURNING spent_cents`;
+            spent = total.spent_cents;
+          }
+          const [updated] = await tx.$queryRaw<{ balance_cents: bigint }[]>`
+            UPDATE wallet_balance
+            SET balance_cents = balance_cents - ${debit}, usage_carry_thousandths = ${rated.carryThousandths}, updated_at = now()
+            WHERE workspace_id = ${workspaceId}
+            RETURNING balance_cents`;
+          balanceCents = updated.balance_cents;
+        }
+        const [remaining] = await tx.$queryRaw<{ more: boolean }[]>`
+          SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more`;
+        return {
+          ratedEvents: rows.length,
+          debitedCents: cents(debit),
+          balanceCents: cents(balanceCents),
+          monthSpentCents: cents(spent ?? (await monthSpent(tx, workspaceId, month))),
+          more: remaining.more,
+        };
+      }, TRANSACTION);
+    },
+
+    /** Credits the wallet once per source: a repeated or raced call with the same source changes nothing. */
+    async creditWallet(input: CreditWalletInput): Promise<CreditWalletResult> {
+      const { workspaceId, kind, amountCents, sourceType, sourceId, reason } = input;
+      if (!(CREDIT_KINDS as readonly string[]).includes(kind)) throw invalid(`kind must be one of ${CREDIT_KINDS.join(', ')}`);
+      if (!isValidCreditAmount(kind, amountCents)) {
+        throw invalid(`amountCents must be a ${kind === 'adjustment' ? 'non-zero' : 'positive'} integer, got ${amountCents}`);
+      }
+      if (!sourceType || !sourceId) throw invalid('sourceType and sourceId are required');
+      if (sourceType === USAGE_BATCH_SOURCE) throw invalid(`source type ${USAGE_BATCH_SOURCE} is reserved for usage debits`);
+      return prisma.$transaction(async (tx) => {
+        const balance = await lockBalance(tx, workspaceId);
+        const inserted = await tx.$queryRaw<{ id: bigint }[]>`
+          INSERT INTO wallet_entry (workspace_id, kind, amount_cents, source_type, source_id, reason)
+          VALUES (${workspaceId}, ${kind}, ${amountCents}::bigint, ${sourceType}, ${sourceId}, ${reason ?? null})
+          ON CONFLICT (workspace_id, source_type, source_id) DO NOTHING
+          RETURNING id`;
+        if (inserted.length === 0) return { credited: false, balanceCents: cents(balance.balanceCents) };
+        const [updated] = await tx.$queryRaw<{ balance_cents: bigint }[]>`
+          UPDATE wallet_balance SET balance_cents = balance_cents + ${amountCents}::bigint, updated_at = now()
+          WHERE workspace_id = ${workspaceId}
+          RETURNING balance_cents`;
+        return { credited: true, balanceCents: cents(updated.balance_cents) };
+      }, TRANSACTION);
+    },
+
+    /** Rated spend of a UTC month in cents (0 when nothing was spent). */
+    async readMonthSpend({ workspaceId, month }: MonthSpendInput): Promise<number> {
+      if (!isSpendMonth(month)) throw invalid(`month must be "YYYY-MM", got ${JSON.stringify(month)}`);
+      return cents(await monthSpent(prisma, workspaceId, month));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Recording usage on real PostgreSQL: an event id counts once per workspace,
+// forever, also when the same events arrive in batches racing each other.
+import { DomainError } from '../../src/domain/errors';
+import type { UsageEvent } from '../../src/domain/usage';
+import { createPrisma, type PrismaClient } from '../../src/infra/prisma';
+import { recordUsage } from '../../src/metering/record-usage';
+import { testPrisma, uniqueId } from '../support/db';
+
+let prisma: PrismaClient;
+beforeAll(() => {
+  prisma = testPrisma();
+});
+afterAll(() => prisma.$disconnect());
+
+const usage = (id: string, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
+  id,
+  projectId: 'proj_1',
+  family: 'waf',
+  environment: 'production',
+  quantity: 1000,
+  occurredAt: '2026-11-20T10:00:00Z',
+  ...overrides,
+});
+
+test('stores every field of new events and counts them as accepted', async () => {
+  const workspaceId = uniqueId('ws');
+  const result = await recordUsage(prisma, workspaceId, [
+    usage('e1', { quantity: Number.MAX_SAFE_INTEGER, occurredAt: '2026-11-20T12:00:00.250+02:00' }),
+    usage('e2', { family: 'email_validation', environment: 'sandbox', projectId: 'proj_2', quantity: 0 }),
+  ]);
+  expect(result).toEqual({ accepted: 2, duplicates: 0 });
+  const rows = await prisma.usageEvent.findMany({ where: { workspaceId }, orderBy: { eventId: 'asc' } });
+  expect(rows).toEqual([
+    expect.objectContaining({
+      eventId: 'e1',
+      projectId: 'proj_1',
+      family: 'waf',
+      environment: 'production',
+      quantity: BigInt(Number.MAX_SAFE_INTEGER),
+      occurredAt: new Date('2026-11-20T10:00:00.250Z'),
+      ratedThousandths: null,
+      ratedAt: null,
+      reportedAt: null,
+    }),
+    expect.objectContaining({ eventId: 'e2', projectId: 'proj_2', family: 'email_validation', environment: 'sandbox', quantity: 0n }),
+  ]);
+});
+
+test('a redelivered event is a duplicate, and the first version stays', async () => {
+  const workspaceId = uniqueId('ws');
+  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 5 })])).resolves.toEqual({ accepted: 1, duplicates: 0 });
+  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 9 }), usage('e2')])).resolves.toEqual({ accepted: 1, duplicates: 1 });
+  const e1 = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'e1' } } });
+  expect(e1.quantity).toBe(5n);
+});
+
+test('within one batch the first occurrence of an id counts', async () => {
+  const workspaceId = uniqueId('ws');
+  const result = await recordUsage(prisma, workspaceId, [usage('dup', { quantity: 1 }), usage('other'), usage('dup', { quantity: 2 })]);
+  expect(result).toEqual({ accepted: 2, duplicates: 1 });
+  const dup = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'dup' } } });
+  expect(dup.quantity).toBe(1n);
+});
+
+test('the same event id in two workspaces is two events', async () => {
+  const [a, b] = [uniqueId('ws'), uniqueId('ws')];
+  await expect(recordUsage(prisma, a, [usage('shared')])).resolves.toEqual({ accepted: 1, duplicates: 0 });
+  await expect(recordUsage(prisma, b, [usage('shared')])).resolves.toEqual({ accepted: 1, duplicates: 0 });
+});
+
+test('overlapping batches posted in parallel count each event once', async () => {
+  const workspaceId = uniqueId('ws');
+  const ids = Array.from({ length: 200 }, (_, i) => `evt_${i}`);
+  // Eight batches of 120 ids drawn from the same 200, each in its own random order.
+  const shuffled = () => {
+    const copy = [...ids];
+    for (let i = copy.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [copy[i], copy[j]] = [copy[j], copy[i]];
+    }
+    return copy;
+  };
+  const batches = Array.from({ length: 8 }, () => shuffled().slice(0, 120).map((id) => usage(id)));
+  const results = await Promise.all(batches.map((events) => recordUsage(prisma, workspaceId, events)));
+  const distinct = new Set(batches.flat().map((e) => e.id));
+  expect(results.reduce((sum, r) => sum + r.accepted, 0)).toBe(distinct.size);
+  for (const [i, r] of results.entries()) expect(r.accepted + r.duplicates).toBe(batches[i].length);
+  expect(await prisma.usageEvent.count({ where: { workspaceId } })).toBe(distinct.size);
+});
+
+test('an empty list writes nothing', async () => {
+  await expect(recordUsage(prisma, uniqueId('ws'), [])).resolves.toEqual({ accepted: 0, duplicates: 0 });
+});
+
+test('a database that cannot be reached is database_unavailable', async () => {
+  const down = createPrisma('postgresql://nobody:nothing@127.0.0.1:1/none', 1);
+  try {
+    const failure = await recordUsage(down, uniqueId('ws'), [usage('e1')]).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect(failure).toMatchObject({ code: 'database_unavailable' });
+  } finally {
+    await down.$disconnect();
+  }
+});

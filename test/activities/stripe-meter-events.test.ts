@@ -1,0 +1,130 @@
+// Meter events against stripe-mock (through a recording proxy): rated
+// production usage is sent once per event, with a stable identifier, and
+// marked reported; free environments and unrated events are never sent.
+import { ApplicationFailure } from '@temporalio/common';
+import { createMeterEventActivities, meterEventIdentifier } from '../../activities/stripe-meter-events';
+import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
+import type { UsageEvent } from '../../src/domain/usage';
+import { createStripeClient } from '../../src/infra/stripe-client';
+import type { PrismaClient } from '../../src/infra/prisma';
+import { recordUsage } from '../../src/metering/record-usage';
+import { testPrisma, uniqueId } from '../support/db';
+import { startStripeRecorder, type StripeRecorder } from '../support/stripe-recorder';
+import { TEST_SECRETS } from '../support/test-env';
+
+let recorder: StripeRecorder;
+let prisma: PrismaClient;
+let meter: ReturnType<typeof createMeterEventActivities>;
+let ledger: ReturnType<typeof createWalletLedgerActivities>;
+
+beforeAll(async () => {
+  recorder = await startStripeRecorder();
+  prisma = testPrisma();
+  meter = createMeterEventActivities({ prisma, stripe: createStripeClient(TEST_SECRETS.STRIPE_SECRET_KEY, recorder.url) });
+  ledger = createWalletLedgerActivities({ prisma });
+});
+
+afterAll(async () => {
+  await recorder.close();
+  await prisma.$disconnect();
+});
+
+beforeEach(() => {
+  recorder.requests.length = 0;
+});
+
+const usage = (id: string, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
+  id,
+  projectId: 'proj_1',
+  family: 'waf',
+  environment: 'production',
+  quantity: 1000,
+  occurredAt: '2026-11-20T10:00:00Z',
+  ...overrides,
+});
+
+const meterRequests = () => recorder.requests.filter((r) => r.path === '/v1/billing/meter_events');
+
+test('rated production usage is sent once per event, valid for Stripe, and marked reported', async () => {
+  const workspaceId = uniqueId('ws');
+  await recordUsage(prisma, workspaceId, [
+    usage('e1', { quantity: 1234, occurredAt: '2026-11-20T10:00:05.900Z' }),
+    usage('e2', { family: 'email_validation', quantity: 9_007_199_254_740_991, occurredAt: '2026-11-21T00:00:00+01:00' }),
+    usage('free', { environment: 'sandbox' }),
+  ]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+  await recordUsage(prisma, workspaceId, [usage('unrated')]);
+
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_test_1' })).resolves.toEqual({ reported: 2, more: false });
+
+  const sent = meterRequests();
+  expect(sent).toHaveLength(2);
+  expect(sent[0]).toMatchObject({
+    method: 'POST',
+    status: 200,
+    idempotencyKey: `meter-event:${workspaceId}:e1`,
+    form: {
+      event_name: 'requests_waf',
+      'payload[stripe_customer_id]': 'cus_test_1',
+      'payload[value]': '1234',
+      identifier: `${workspaceId}:e1`,
+      timestamp: String(Date.parse('2026-11-20T10:00:05Z') / 1000),
+    },
+  });
+  expect(sent[1]).toMatchObject({
+    status: 200,
+    form: expect.objectContaining({
+      event_name: 'requests_email_validation',
+      'payload[value]': '9007199254740991',
+      identifier: `${workspaceId}:e2`,
+      timestamp: String(Date.parse('2026-11-20T23:00:00Z') / 1000),
+    }),
+  });
+
+  const rows = await prisma.usageEvent.findMany({ where: { workspaceId }, orderBy: { eventId: 'asc' } });
+  const reported = Object.fromEntries(rows.map((r) => [r.eventId, r.reportedAt !== null]));
+  expect(reported).toEqual({ e1: true, e2: true, free: false, unrated: false });
+
+  recorder.requests.length = 0;
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_test_1' })).resolves.toEqual({ reported: 0, more: false });
+  expect(meterRequests()).toHaveLength(0);
+});
+
+test('reports at most `limit` events per call, oldest first', async () => {
+  const workspaceId = uniqueId('ws');
+  for (const id of ['a', 'b', 'c']) await recordUsage(prisma, workspaceId, [usage(id)]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1', limit: 2 })).resolves.toEqual({ reported: 2, more: true });
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1', limit: 2 })).resolves.toEqual({ reported: 1, more: false });
+  expect(meterRequests().map((r) => r.form.identifier)).toEqual(['a', 'b', 'c'].map((id) => `${workspaceId}:${id}`));
+});
+
+test('an identifier longer than Stripe allows is a stable hash, distinct per event', () => {
+  const longEvent = 'e'.repeat(120);
+  const id = meterEventIdentifier('ws_1', longEvent);
+  expect(id).toMatch(/^_sha256:[0-9a-f]{64}$/);
+  expect(id.length).toBeLessThanOrEqual(100);
+  expect(meterEventIdentifier('ws_1', longEvent)).toBe(id);
+  expect(meterEventIdentifier('ws_2', longEvent)).not.toBe(id);
+  expect(meterEventIdentifier('ws_1', 'e'.repeat(100 - 'ws_1:'.length))).toBe(`ws_1:${'e'.repeat(95)}`);
+});
+
+test('a rejected meter event is a non-retryable failure and the event stays unreported', async () => {
+  const workspaceId = uniqueId('ws');
+  await recordUsage(prisma, workspaceId, [usage('e1')]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+  // stripe-mock validates requests against Stripe's spec: a timestamp that is
+  // not a number is rejected with a 400, as Stripe would reject it.
+  const stripe = createStripeClient(TEST_SECRETS.STRIPE_SECRET_KEY, recorder.url);
+  const create = stripe.billing.meterEvents.create.bind(stripe.billing.meterEvents);
+  stripe.billing.meterEvents.create = (params, options) => create({ ...params, timestamp: 'soon' as unknown as number }, options);
+  const broken = createMeterEventActivities({ prisma, stripe });
+
+  const failure = await broken.reportUsageToStripe({ workspaceId, customerId: 'cus_1' }).catch((err: unknown) => err);
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect(failure).toMatchObject({ type: 'payment_provider_error', nonRetryable: true });
+  expect(meterRequests().at(-1)?.status).toBe(400);
+  const row = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'e1' } } });
+  expect(row.reportedAt).toBeNull();
+});
