@@ -1,42 +1,115 @@
 // The production-readiness rule of the pricing page, as a pure function:
 // production traffic needs a production-capable plan, wallet credit at or
-// above the minimum runtime threshold, and no enforced recovery. Every
-// failing reason is listed. (Project limits and spend caps join here when
-// metering lands.)
+// above the minimum runtime threshold, no enforced recovery, a project that
+// is one of the plan's production projects, and (Business) a spend cap that
+// does not block. Every failing reason is listed, in a stable order.
 import type { BillingMode } from './billing-state';
 import { PLANS, type PlanId } from './plans';
+import { monthKey } from './spend-rules';
 
-export type AccessReason = 'plan_not_production_capable' | 'wallet_below_minimum' | 'enforced_recovery';
+export const ACCESS_REASONS = [
+  'plan_not_production_capable',
+  'wallet_below_minimum',
+  'enforced_recovery',
+  'project_limit',
+  'spend_cap_reached',
+] as const;
+export type AccessReason = (typeof ACCESS_REASONS)[number];
 
 export interface AccessDecision {
   allowed: boolean;
   reasons: AccessReason[];
 }
 
-export function evaluateProductionAccess(input: {
+/** The Business spend control as the gate needs it (the wallet workflow keeps blockedMonth current). */
+export interface SpendBlock {
+  action: string;
+  /** UTC month ("YYYY-MM") in which the monthly cap blocks; null when it does not. */
+  blockedMonth: string | null;
+}
+
+/** Where the asked-for project stands among the workspace's production projects. */
+export interface ProjectStanding {
+  /**
+   * 0-based position of the project among the workspace's production
+   * projects in the order they were first allowed; null when it is not one.
+   */
+  rank: number | null;
+  /** How many production projects the workspace has. */
+  count: number;
+}
+
+export interface ProductionAccessInput {
   planId: PlanId;
   mode: BillingMode;
   wallet: { balanceCents: number; minimumCents: number };
-}): AccessDecision {
+  /**
+   * With nowMs: the end of an open grace window. Once it has passed, the
+   * workspace is blocked as enforced_recovery even before the workflow has
+   * written that mode (the same rule the workflow applies at the same instant).
+   */
+  graceEndsAt?: number | null;
+  nowMs?: number;
+  /** Business spend control; needs nowMs. Absent or null: no cap. */
+  spendControl?: SpendBlock | null;
+  /** Evaluated only when given (the /billing view has no project). */
+  project?: ProjectStanding;
+}
+
+/** UTC calendar month of an instant, "YYYY-MM" (the wallet workflow's month key). */
+export const utcMonth: (nowMs: number) => string = monthKey;
+
+/** Number of production projects of a plan; null means unlimited. */
+export function productionProjectLimit(planId: PlanId): number | null {
+  return PLANS[planId].productionProjects;
+}
+
+/**
+ * Whether a project may be (or stay) a production project. A registered
+ * project keeps its place while its rank is inside the limit (after a
+ * downgrade the earliest projects stay); a new one needs a free place.
+ */
+export function projectWithinLimit(planId: PlanId, project: ProjectStanding): boolean {
+  const limit = productionProjectLimit(planId);
+  if (limit === null) return true;
+  return project.rank !== null ? project.rank < limit : project.count < limit;
+}
+
+export function evaluateProductionAccess(input: ProductionAccessInput): AccessDecision {
   const reasons: AccessReason[] = [];
-  if (!PLANS[input.planId].productionKeys) reasons.push('plan_not_production_capable');
+  const capable = PLANS[input.planId].productionKeys;
+  if (!capable) reasons.push('plan_not_production_capable');
   if (input.wallet.balanceCents < input.wallet.minimumCents) reasons.push('wallet_below_minimum');
-  if (input.mode === 'enforced_recovery') reasons.push('enforced_recovery');
+  const graceExpired =
+    input.graceEndsAt !== undefined && input.graceEndsAt !== null && input.nowMs !== undefined && input.nowMs >= input.graceEndsAt;
+  if (input.mode === 'enforced_recovery' || graceExpired) reasons.push('enforced_recovery');
+  // A plan without production keys has no production projects to count:
+  // plan_not_production_capable already says everything.
+  if (capable && input.project && !projectWithinLimit(input.planId, input.project)) reasons.push('project_limit');
+  if (
+    input.planId === 'business' &&
+    input.spendControl?.action === 'block' &&
+    input.spendControl.blockedMonth !== null &&
+    input.nowMs !== undefined &&
+    input.spendControl.blockedMonth === utcMonth(input.nowMs)
+  ) {
+    reasons.push('spend_cap_reached');
+  }
   return { allowed: reasons.length === 0, reasons };
 }
+
+export type AccessEnvironment = 'production' | 'sandbox' | 'staging' | 'console';
+
+export type AccessAnswer = AccessDecision & { graceEndsAt?: string };
 
 /**
  * The gateway's question: may this traffic run? Non-production environments
  * are always allowed; production needs every condition above. While a grace
  * window is open (or has expired) its end is part of the answer.
  */
-export function accessAnswer(input: {
-  environment: 'production' | 'sandbox' | 'staging' | 'console';
-  planId: PlanId;
-  mode: BillingMode;
-  wallet: { balanceCents: number; minimumCents: number };
-  graceEndsAt: number | null;
-}): AccessDecision & { graceEndsAt?: string } {
+export function accessAnswer(
+  input: Omit<ProductionAccessInput, 'graceEndsAt'> & { environment: AccessEnvironment; graceEndsAt: number | null },
+): AccessAnswer {
   const decision: AccessDecision =
     input.environment === 'production' ? evaluateProductionAccess(input) : { allowed: true, reasons: [] };
   return input.graceEndsAt === null ? decision : { ...decision, graceEndsAt: new Date(input.graceEndsAt).toISOString() };
