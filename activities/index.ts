@@ -4,10 +4,15 @@ import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import { createProjectionActivities } from './billing-projection';
 import { createDunningActivities } from './dunning-outbox';
+import { createEnterpriseActivities } from './enterprise-controls';
 import { createRunContextActivities, type EngineSettings } from './settings';
+import { createSpendControlActivities } from './spend-controls';
 import { createCheckoutActivities } from './stripe-checkout';
 import { createPlanChangeActivities } from './stripe-plan-changes';
+import { createMeterEventActivities } from './stripe-meter-events';
 import { createPriceLookup } from './stripe-prices';
+import { createWalletLedgerActivities } from './wallet-ledger';
+import { createTopUpActivities } from './stripe-top-ups';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -24,12 +29,20 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanChangeActivities({ ...deps, prices }),
     ...createProjectionActivities(deps),
     ...createDunningActivities(deps),
+    ...createSpendControlActivities(deps),
+    ...createTopUpActivities(deps),
+    ...createEnterpriseActivities(deps),
+    ...createWalletLedgerActivities(deps),
+    ...createMeterEventActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DunningReminderInput } from './dunning-outbox';
 export type { EngineSettings, RunContext } from './settings';
+export type { WorkspaceBillingRef } from './spend-controls';
+export type { InvoicingControls } from './enterprise-controls';
+export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
 export type { CreatedCheckout, CreateCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
 export type {
   AppliedPlanChange,
@@ -40,3 +53,5 @@ export type {
   PreviewPlanChangeInput,
   SetCancelAtPeriodEndInput,
 } from './stripe-plan-changes';
+export type { ReportUsageInput, ReportUsageResult } from './stripe-meter-events';
+export type { CreditWalletInput, CreditWalletResult, MonthSpendInput, RateAndDebitInput, RateAndDebitResult } from './wallet-ledger';

@@ -2,6 +2,7 @@
 // starts and answers /readyz even while Temporal is down), graceful shutdown.
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
+import { createAccessService } from './access/access-service';
 import { createApp } from './api/app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './infra/logger';
@@ -17,7 +18,14 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const workspaces = new WorkspaceClient(client, config.TEMPORAL_TASK_QUEUE);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
-  const app = createApp({ prisma, stripe, workspaces, log, config });
+  const access = createAccessService({
+    prisma,
+    databaseUrl: config.DATABASE_URL,
+    walletMinimumCents: config.WALLET_MINIMUM_CENTS,
+    log: log.child({ component: 'access' }),
+  });
+  await access.start();
+  const app = createApp({ prisma, stripe, workspaces, access, log, config });
 
   const server: Server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
   let stopping = false;
@@ -26,6 +34,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'api stopping: finishing in-flight requests');
     server.close(async () => {
+      await access.stop();
       await prisma.$disconnect();
       await connection.close();
       log.info('api stopped');

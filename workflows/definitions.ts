@@ -7,6 +7,8 @@ import type { WorkspaceState } from '../src/domain/billing-state';
 import type { CheckoutRequest } from '../src/domain/checkout-rules';
 import type { PlanChangeRequest, PlanChangeTiming } from '../src/domain/plan-change-rules';
 import type { Interval, PlanId } from '../src/domain/plans';
+import type { TopUpRequest } from '../src/domain/schemas';
+import type { InvoicingControls } from '../activities/enterprise-controls';
 
 export const DEFAULT_TASK_QUEUE = 'billing';
 export const WORKSPACE_WORKFLOW_TYPE = 'workspaceWorkflow';
@@ -68,6 +70,17 @@ export const previewPlanChangeUpdate = defineUpdate<PlanChangePreviewResult, [Pl
 export const applyPlanChangeUpdate = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('applyPlanChange');
 /** Cancel the scheduled change; returns what was cancelled. */
 export const cancelPendingChangeUpdate = defineUpdate<PendingChangeView, []>('cancelPendingChange');
+export interface TopUpResult {
+  topUpId: string;
+  checkoutId: string;
+  url: string;
+  expiresAt: string;
+}
+
+/** Start a hosted Checkout (payment mode) to add credit to the developer wallet. */
+export const startTopUpUpdate = defineUpdate<TopUpResult, [TopUpRequest]>('startTopUp');
+/** Enterprise invoicing: collection by invoice with net terms, or automatic charges. */
+export const setInvoicingControlsUpdate = defineUpdate<{ collectionMethod: string; daysUntilDue: number | null }, [InvoicingControls]>('setInvoicingControls');
 /** A Stripe fact delivered by the webhook endpoint. */
 export const stripeFactSignal = defineSignal<[BillingFact]>('stripeFact');
 /** The workflow's full state, for operators and tests. */

@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry point.
+export { walletWorkflow } from './wallet-workflow';
 export { workspaceWorkflow } from './workspace-workflow';

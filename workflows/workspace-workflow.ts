@@ -16,6 +16,7 @@ import type { RunContext } from '../activities';
 import type { BillingFact } from '../src/domain/billing-facts';
 import {
   applyBillingFact,
+  currentPlan,
   expireCheckoutIfDue,
   expireGraceIfDue,
   initialState,
@@ -29,13 +30,16 @@ import { decideCheckout, type CheckoutRequest } from '../src/domain/checkout-rul
 import { evaluateDunning, type DunningPolicy } from '../src/domain/dunning';
 import { settlePendingChange } from '../src/domain/plan-change-rules';
 import { toProjection } from '../src/domain/projection';
-import { checkoutRequestSchema } from '../src/domain/schemas';
+import { checkoutRequestSchema, invoicingControlsSchema, topUpRequestSchema, type TopUpRequest } from '../src/domain/schemas';
 import {
   searchAttributes,
   startCheckoutUpdate,
+  setInvoicingControlsUpdate,
+  startTopUpUpdate,
   stateQuery,
   stripeFactSignal,
   type CheckoutResult,
+  type TopUpResult,
   type WorkspaceWorkflowInput,
 } from './definitions';
 import { registerPlanChangeHandlers } from './plan-changes';
@@ -140,6 +144,43 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     armDunning();
   }
 
+  /** The workspace's Stripe customer, created once (same idempotency key whoever asks first). */
+  async function ensureCustomer(email?: string): Promise<string> {
+    const customerId =
+      state.customerId ??
+      (await billing
+        .ensureStripeCustomer({ workspaceId, email, idempotencyKey: `${workflowId}:customer` })
+        .catch(rethrowActivityFailure));
+    if (state.customerId !== customerId) state = { ...state, customerId, version: state.version + 1 };
+    return customerId;
+  }
+
+  async function startTopUp(request: TopUpRequest): Promise<TopUpResult> {
+    await condition(() => !checkoutBusy && settings !== undefined);
+    checkoutBusy = true;
+    try {
+      const seq = state.topUpSeq + 1;
+      state = { ...state, topUpSeq: seq };
+      const customerId = await ensureCustomer();
+      const created = await billing
+        .createTopUpCheckout({
+          workspaceId,
+          customerId,
+          topUpId: `tu_${workspaceId}_${seq}`,
+          amountCents: request.amountCents,
+          successUrl: request.successUrl,
+          cancelUrl: request.cancelUrl,
+          expiresAt: Math.floor((Date.now() + settings!.checkoutTtlMs) / 1000) * 1000,
+          idempotencyKey: `${workflowId}:top-up:${seq}`,
+        })
+        .catch(rethrowActivityFailure);
+      await persist();
+      return { topUpId: created.topUpId, checkoutId: created.checkoutId, url: created.url, expiresAt: new Date(created.expiresAt).toISOString() };
+    } finally {
+      checkoutBusy = false;
+    }
+  }
+
   async function startCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
     await condition(() => !checkoutBusy && settings !== undefined);
     checkoutBusy = true;
@@ -153,12 +194,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
       const seq = state.checkoutSeq + 1;
       // Reserve the sequence number first: a failed attempt never reuses its key with other parameters.
       state = { ...state, checkoutSeq: seq };
-      const customerId =
-        state.customerId ??
-        (await billing
-          .ensureStripeCustomer({ workspaceId, email: request.email, idempotencyKey: `${workflowId}:customer` })
-          .catch(rethrowActivityFailure));
-      if (state.customerId !== customerId) state = { ...state, customerId, version: state.version + 1 };
+      const customerId = await ensureCustomer(request.email);
       const expiresAt = Math.floor((Date.now() + settings!.checkoutTtlMs) / 1000) * 1000;
       const created = await billing
         .createCheckoutSession({
@@ -202,6 +238,28 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   setHandler(stripeFactSignal, (fact) => {
     if (settings) applyStripeFact(fact);
     else earlyFacts.push(fact);
+  });
+  setHandler(
+    setInvoicingControlsUpdate,
+    async (controls) => {
+      const seq = state.planChangeSeq + 1;
+      state = { ...state, planChangeSeq: seq };
+      return billing
+        .setInvoicingControls({ subscriptionId: state.subscription!.id, controls, idempotencyKey: `${workflowId}:invoicing:${seq}` })
+        .catch(rethrowActivityFailure);
+    },
+    {
+      validator(controls) {
+        if (!invoicingControlsSchema.safeParse(controls).success) reject('validation_failed', 'Invoicing controls are invalid.');
+        if (currentPlan(state).id !== 'enterprise') reject('not_available_on_plan', 'Invoicing controls are for Enterprise subscriptions.');
+      },
+    },
+  );
+  setHandler(startTopUpUpdate, startTopUp, {
+    validator(request) {
+      const parsed = topUpRequestSchema.safeParse(request);
+      if (!parsed.success) reject('validation_failed', 'The top-up request is invalid.', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    },
   });
   setHandler(startCheckoutUpdate, startCheckout, {
     validator(request) {

@@ -4,6 +4,7 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
+import type { AccessService } from '../access/access-service';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { WorkspaceClient } from '../temporal/workspace-client';
@@ -11,17 +12,36 @@ import { requireBearer } from './auth';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
+import { operatorRouter } from './routes/operator';
 import { plansRouter } from './routes/plans';
+import { walletRouter } from './routes/wallet';
 import { webhooksRouter } from './routes/webhooks';
-import { workspacesRouter } from './routes/workspaces';
+import { accessRoute, workspacesRouter } from './routes/workspaces';
 
 export interface AppDeps {
   prisma: PrismaClient;
   stripe: Stripe;
-  workspaces: Pick<WorkspaceClient, 'startCheckout' | 'deliverFact' | 'ping' | 'previewPlanChange' | 'applyPlanChange' | 'cancelPendingChange'>;
+  workspaces: Pick<
+    WorkspaceClient,
+    | 'startCheckout'
+    | 'deliverFact'
+    | 'ping'
+    | 'previewPlanChange'
+    | 'applyPlanChange'
+    | 'cancelPendingChange'
+    | 'usageRecorded'
+    | 'startTopUp'
+    | 'setSpendControls'
+    | 'grantCredit'
+    | 'setContractPrices'
+    | 'setInvoicingControls'
+  >;
+  /** The /access hot path (started and stopped by the owner of the app). */
+  access: Pick<AccessService, 'check'>;
   log: Logger;
   config: {
     APP_API_TOKEN: string;
+    OPERATOR_API_TOKEN: string;
     STRIPE_WEBHOOK_SECRET: string;
     WALLET_MINIMUM_CENTS: number;
     PUBLIC_SALES_CONTACT_URL: string;
@@ -33,6 +53,10 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // The gateway's hot path goes first, ahead of per-request logging and body
+  // parsing (it has no body): bearer auth, validation, the cached answer.
+  // Its failures still reach problemHandler, which logs every 5xx.
+  app.get('/v1/workspaces/:workspaceId/access', requireBearer(config.APP_API_TOKEN, 'billing'), accessRoute(deps.access));
   app.use(pinoHttp({ logger: log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));
@@ -47,6 +71,14 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
+  // Operator routes first: /v1/operator/... takes the operator token, not the app token.
+  const operator = express.Router();
+  operator.use(requireBearer(config.OPERATOR_API_TOKEN, 'billing-operator'));
+  operator.use(express.json({ limit: '1mb' }));
+  operator.use(operatorRouter({ workspaces: deps.workspaces }));
+  operator.use((req, _res, next) => next(new DomainError('not_found', `No operator route for ${req.method} ${req.path}.`)));
+  app.use('/v1/operator', operator);
+
   const v1 = express.Router();
   v1.use(requireBearer(config.APP_API_TOKEN, 'billing'));
   v1.use(express.json({ limit: '1mb' }));
@@ -54,6 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }),
   );
+  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }));
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new DomainError('not_found', `No route for ${req.method} ${req.path}.`)));

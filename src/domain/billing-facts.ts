@@ -64,3 +64,19 @@ export interface InvoiceChangedFact extends FactBase {
 }
 
 export type BillingFact = CheckoutCompletedFact | CheckoutExpiredFact | SubscriptionChangedFact | InvoiceChangedFact;
+
+/** A wallet top-up was paid (checkout.session.completed in payment mode, or payment_intent.succeeded). */
+export interface TopUpPaidFact extends FactBase {
+  kind: 'top_up_paid';
+  /** Our id of the top-up, from the Stripe object's metadata: the credit's idempotency key. */
+  topUpId: string;
+  amountCents: number;
+  currency: string;
+}
+
+/** Every fact a Stripe event can carry: billing facts go to the workspace workflow, top-ups to the wallet. */
+export type StripeFact = BillingFact | TopUpPaidFact;
+
+export function isTopUpFact(fact: StripeFact): fact is TopUpPaidFact {
+  return fact.kind === 'top_up_paid';
+}

@@ -56,6 +56,8 @@ export interface WorkspaceState {
   pendingChange: PendingPlanChange | null;
   /** Number of plan changes requested: part of idempotency keys. */
   planChangeSeq: number;
+  /** Number of wallet top-up checkouts started: part of top-up ids and idempotency keys. */
+  topUpSeq: number;
   /** Bumped on every change; the projection ignores writes older than it holds. */
   version: number;
 }
@@ -88,6 +90,7 @@ export function initialState(workspaceId: string): WorkspaceState {
     grace: null,
     pendingChange: null,
     planChangeSeq: 0,
+    topUpSeq: 0,
     version: 0,
   };
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'payment_recovery_required',
   'enforced_recovery',
   'subscription_not_synced',
+  'not_available_on_plan',
   'invalid_signature',
   'malformed_event',
   'price_not_configured',
@@ -33,6 +34,9 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export interface FieldError {
   path: string;
   message: string;
+  /** For items of a batch (usage events): the item's position and id. */
+  index?: number | null;
+  id?: string | null;
 }
 
 export class DomainError extends Error {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, INTERVALS, PLAN_IDS } from './plans';
 import { ERROR_CODES } from './errors';
+import { ACCESS_REASONS } from './access';
 
 const isoDate = z.iso.datetime({ offset: true });
 
@@ -88,6 +89,6 @@ export const pendingChangeSchema = z.object({ targetPlanId: z.enum(PLAN_IDS), in
 
 export const accessResponseSchema = z.object({
   allowed: z.boolean(),
-  reasons: z.array(z.enum(['plan_not_production_capable', 'wallet_below_minimum', 'enforced_recovery'])),
+  reasons: z.array(z.enum(ACCESS_REASONS)),
   graceEndsAt: isoDate.optional(),
 });

@@ -2,7 +2,7 @@
 // validates with them; the workflow's update validators re-check with them,
 // so a request that skipped the API is rejected before it reaches history.
 import { z } from 'zod';
-import { ENVIRONMENTS, INTERVALS, PLAN_IDS } from './plans';
+import { ENVIRONMENTS, INTERVALS, PLAN_IDS, REQUEST_FAMILIES, type RequestFamily } from './plans';
 
 export const workspaceIdSchema = z
   .string()
@@ -32,4 +32,30 @@ export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
 export const accessQuerySchema = z.object({
   projectId: z.string().min(1).max(128).optional(),
   environment: z.enum(ENVIRONMENTS).default('production'),
+});
+
+/** Wallet top-ups: whole cents, at least $5 (Stripe's fees make smaller ones pointless), at most $10,000. */
+export const topUpRequestSchema = z.strictObject({
+  amountCents: z.number().int().min(500).max(1_000_000),
+  successUrl: returnUrl,
+  cancelUrl: returnUrl,
+});
+export type TopUpRequest = z.infer<typeof topUpRequestSchema>;
+
+const families = Object.keys(REQUEST_FAMILIES) as [RequestFamily, ...RequestFamily[]];
+
+/** Enterprise contract prices: cents per 1,000 requests for any of the request families. */
+export const contractPricesSchema = z.strictObject({
+  prices: z.partialRecord(z.enum(families), z.number().int().min(0).max(1_000_000)),
+});
+
+export const invoicingControlsSchema = z.discriminatedUnion('collectionMethod', [
+  z.strictObject({ collectionMethod: z.literal('charge_automatically') }),
+  z.strictObject({ collectionMethod: z.literal('send_invoice'), daysUntilDue: z.number().int().min(1).max(365) }),
+]);
+
+export const grantCreditRequestSchema = z.strictObject({
+  amountCents: z.number().int().min(1).max(100_000_000),
+  reason: z.string().trim().min(3).max(500),
+  reference: z.string().trim().min(1).max(128).describe("The operator's reference (e.g. contract or ticket id): a repeated request with it grants once"),
 });

@@ -2,7 +2,7 @@
 // Pure: works on the parsed event JSON, validated with zod so a malformed
 // payload is reported instead of half-read. Times become epoch milliseconds.
 import { z } from 'zod';
-import type { BillingFact, StripeSubscriptionStatus } from './billing-facts';
+import type { StripeFact, StripeSubscriptionStatus, TopUpPaidFact } from './billing-facts';
 import { isInterval, isPlanId, parseLookupKey, type Interval, type PlanId } from './plans';
 
 const metadata = z.record(z.string(), z.string()).nullish();
@@ -21,6 +21,8 @@ const idOf = z.union([z.string(), z.object({ id: z.string() })]).nullish().trans
 const checkoutSession = z.object({
   id: z.string(),
   mode: z.string(),
+  amount_total: z.number().int().nullish(),
+  currency: z.string().nullish(),
   customer: idOf,
   subscription: idOf,
   client_reference_id: z.string().nullish(),
@@ -47,6 +49,16 @@ const subscription = z.object({
     })
     .nullish(),
 });
+
+const paymentIntent = z.object({
+  id: z.string(),
+  amount_received: z.number().int(),
+  currency: z.string(),
+  metadata,
+});
+
+/** Marks our wallet top-up checkouts and their payment intents (metadata.kind). */
+export const TOP_UP_KIND = 'wallet_top_up';
 
 const invoice = z.object({
   id: z.string(),
@@ -81,6 +93,7 @@ export const HANDLED_EVENT_TYPES = [
   'invoice.finalized',
   'invoice.voided',
   'invoice.marked_uncollectible',
+  'payment_intent.succeeded',
 ] as const;
 
 export class MalformedEventError extends Error {
@@ -127,13 +140,22 @@ function planFromMetadata(meta: Record<string, string> | null | undefined): { pl
   return { planId: isPlanId(planId) ? planId : null, interval: isInterval(interval) ? interval : null };
 }
 
-/** The billing fact an event carries, or null for event types the engine does not act on. */
-export function factFromEvent(event: StripeEventEnvelope): BillingFact | null {
+function topUpPaid(base: { eventId: string; occurredAt: number }, meta: Record<string, string> | null | undefined, amount: number | null | undefined, currency: string | null | undefined): TopUpPaidFact | null {
+  if (meta?.kind !== TOP_UP_KIND || !meta.topUpId) return null;
+  if (amount == null || !currency) throw new MalformedEventError('wallet top-up without amount or currency');
+  return { ...base, kind: 'top_up_paid', topUpId: meta.topUpId, amountCents: amount, currency };
+}
+
+/** The fact an event carries, or null for event types (and objects) the engine does not act on. */
+export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
   const base = { eventId: event.id, occurredAt: event.created * 1000 };
   switch (event.type) {
     case 'checkout.session.completed':
     case 'checkout.session.expired': {
       const session = parse(checkoutSession, event.data.object, event.type);
+      if (session.mode === 'payment' && event.type === 'checkout.session.completed' && session.payment_status === 'paid') {
+        return topUpPaid(base, session.metadata, session.amount_total, session.currency);
+      }
       if (session.mode !== 'subscription') return null;
       if (event.type === 'checkout.session.expired') return { ...base, kind: 'checkout_expired', checkoutId: session.id };
       return {
@@ -186,6 +208,10 @@ export function factFromEvent(event: StripeEventEnvelope): BillingFact | null {
         currency: inv.currency,
         hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
       };
+    }
+    case 'payment_intent.succeeded': {
+      const intent = parse(paymentIntent, event.data.object, event.type);
+      return topUpPaid(base, intent.metadata, intent.amount_received, intent.currency);
     }
     default:
       return null;

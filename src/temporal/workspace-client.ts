@@ -1,11 +1,17 @@
 // The API's only way into workflows: start-or-join with update-with-start,
-// deliver Stripe facts with signal-with-start, read state with a query.
+// deliver Stripe facts and usage nudges with signal-with-start. Two
+// workflows per workspace: `workspace/{id}` (subscription lifecycle) and
+// `wallet/{id}` (usage, wallet, spend controls).
 // Temporal errors become domain errors here; src/api/problem.ts maps those
 // to HTTP.
 import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import type { PlanChangeRequest } from '../domain/plan-change-rules';
-import type { BillingFact } from '../domain/billing-facts';
+import { isTopUpFact, type StripeFact } from '../domain/billing-facts';
+import type { TopUpRequest } from '../domain/schemas';
+import type { SpendControls } from '../domain/spend-rules';
+import type { RequestFamily } from '../domain/plans';
+import type { InvoicingControls } from '../../activities/enterprise-controls';
 import type { CheckoutRequest } from '../domain/checkout-rules';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
 import {
@@ -13,7 +19,9 @@ import {
   cancelPendingChangeUpdate,
   previewPlanChangeUpdate,
   searchAttributes,
+  setInvoicingControlsUpdate,
   startCheckoutUpdate,
+  startTopUpUpdate,
   stripeFactSignal,
   WORKSPACE_WORKFLOW_TYPE,
   workflowIdFor,
@@ -21,8 +29,22 @@ import {
   type PendingChangeView,
   type PlanChangePreviewResult,
   type PlanChangeResult,
+  type TopUpResult,
   type WorkspaceWorkflowInput,
 } from '../../workflows/definitions';
+import {
+  grantCreditUpdate,
+  setContractPricesUpdate,
+  setSpendControlsUpdate,
+  topUpPaidSignal,
+  usageRecordedSignal,
+  WALLET_WORKFLOW_TYPE,
+  walletWorkflowIdFor,
+  type GrantCreditRequest,
+  type SpendState,
+  type WalletWorkflowInput,
+} from '../../workflows/wallet-definitions';
+import type { walletWorkflow } from '../../workflows/wallet-workflow';
 import type { workspaceWorkflow } from '../../workflows/workspace-workflow';
 
 const RPC_DEADLINE_MS = 5_000;
@@ -62,38 +84,100 @@ export function toDomainError(err: unknown): unknown {
   });
 }
 
+function walletStartOptions(workspaceId: string, taskQueue: string) {
+  const args: [WalletWorkflowInput] = [{ workspaceId }];
+  return { workflowId: walletWorkflowIdFor(workspaceId), taskQueue, args };
+}
+
 export class WorkspaceClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
   ) {}
 
-  async startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
-      ...startOptions(workspaceId, this.taskQueue),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+  /** Runs a Temporal call under a deadline; failures become domain errors. */
+  private async call<R>(deadlineMs: number, work: () => Promise<R>): Promise<R> {
     try {
-      return await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        this.client.workflow.executeUpdateWithStart(startCheckoutUpdate, { args: [request], startWorkflowOperation }),
-      );
+      return await this.client.connection.withDeadline(Date.now() + deadlineMs, work);
     } catch (err) {
       throw toDomainError(err);
     }
   }
 
-  async deliverFact(workspaceId: string, fact: BillingFact): Promise<void> {
-    try {
-      await this.client.connection.withDeadline(Date.now() + RPC_DEADLINE_MS, () =>
-        this.client.workflow.signalWithStart<typeof workspaceWorkflow, [BillingFact]>(WORKSPACE_WORKFLOW_TYPE, {
-          ...startOptions(workspaceId, this.taskQueue),
-          signal: stripeFactSignal,
+  startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
+      ...startOptions(workspaceId, this.taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.call(UPDATE_DEADLINE_MS, () =>
+      this.client.workflow.executeUpdateWithStart(startCheckoutUpdate, { args: [request], startWorkflowOperation }),
+    );
+  }
+
+  startTopUp(workspaceId: string, request: TopUpRequest): Promise<TopUpResult> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
+      ...startOptions(workspaceId, this.taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.call(UPDATE_DEADLINE_MS, () =>
+      this.client.workflow.executeUpdateWithStart(startTopUpUpdate, { args: [request], startWorkflowOperation }),
+    );
+  }
+
+  /** Stripe facts: top-ups to the wallet workflow, everything else to the workspace workflow. */
+  async deliverFact(workspaceId: string, fact: StripeFact): Promise<void> {
+    if (isTopUpFact(fact)) {
+      await this.call(RPC_DEADLINE_MS, () =>
+        this.client.workflow.signalWithStart<typeof walletWorkflow, [typeof fact]>(WALLET_WORKFLOW_TYPE, {
+          ...walletStartOptions(workspaceId, this.taskQueue),
+          signal: topUpPaidSignal,
           signalArgs: [fact],
         }),
       );
-    } catch (err) {
-      throw toDomainError(err);
+      return;
     }
+    await this.call(RPC_DEADLINE_MS, () =>
+      this.client.workflow.signalWithStart<typeof workspaceWorkflow, [typeof fact]>(WORKSPACE_WORKFLOW_TYPE, {
+        ...startOptions(workspaceId, this.taskQueue),
+        signal: stripeFactSignal,
+        signalArgs: [fact],
+      }),
+    );
+  }
+
+  /** One nudge per recorded usage batch: the wallet workflow rates everything pending. */
+  async usageRecorded(workspaceId: string): Promise<void> {
+    await this.call(RPC_DEADLINE_MS, () =>
+      this.client.workflow.signalWithStart<typeof walletWorkflow, []>(WALLET_WORKFLOW_TYPE, {
+        ...walletStartOptions(workspaceId, this.taskQueue),
+        signal: usageRecordedSignal,
+        signalArgs: [],
+      }),
+    );
+  }
+
+  private walletUpdate<R, A extends [unknown]>(workspaceId: string, update: import('@temporalio/common').UpdateDefinition<R, A>, args: A): Promise<R> {
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof walletWorkflow>(WALLET_WORKFLOW_TYPE, {
+      ...walletStartOptions(workspaceId, this.taskQueue),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.call(UPDATE_DEADLINE_MS, () => this.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
+  }
+
+  grantCredit(workspaceId: string, request: GrantCreditRequest): Promise<{ credited: boolean; balanceCents: number }> {
+    return this.walletUpdate(workspaceId, grantCreditUpdate, [request]);
+  }
+
+  setSpendControls(workspaceId: string, controls: SpendControls): Promise<SpendState> {
+    return this.walletUpdate(workspaceId, setSpendControlsUpdate, [controls]);
+  }
+
+  setContractPrices(workspaceId: string, prices: Partial<Record<RequestFamily, number>>): Promise<void> {
+    return this.walletUpdate(workspaceId, setContractPricesUpdate, [prices]);
+  }
+
+  setInvoicingControls(workspaceId: string, controls: InvoicingControls): Promise<{ collectionMethod: string; daysUntilDue: number | null }> {
+    return this.updateExisting(workspaceId, (h) => h.executeUpdate(setInvoicingControlsUpdate, { args: [controls] }), NO_SUBSCRIPTION);
   }
 
   /**

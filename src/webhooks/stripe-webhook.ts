@@ -9,7 +9,7 @@
 // recording or signalling raises a 5xx so Stripe retries.
 import type { PrismaClient } from '@prisma/client';
 import Stripe from 'stripe';
-import type { BillingFact } from '../domain/billing-facts';
+import type { StripeFact } from '../domain/billing-facts';
 import { DomainError } from '../domain/errors';
 import { factFromEvent, MalformedEventError, routeEvent, stripeEventEnvelope, type EventRouting } from '../domain/stripe-events';
 
@@ -17,7 +17,7 @@ export interface WebhookDeps {
   prisma: PrismaClient;
   stripe: Stripe;
   webhookSecret: string;
-  workspaces: { deliverFact(workspaceId: string, fact: BillingFact): Promise<void> };
+  workspaces: { deliverFact(workspaceId: string, fact: StripeFact): Promise<void> };
 }
 
 export type WebhookOutcome =
@@ -68,7 +68,7 @@ export async function ingestStripeWebhook(deps: WebhookDeps, rawBody: Buffer, si
   const parsed = stripeEventEnvelope.safeParse(json);
   if (!parsed.success) throw new DomainError('malformed_event', 'The body is not a Stripe event.');
   const event = parsed.data;
-  let fact: BillingFact | null;
+  let fact: StripeFact | null;
   let routing: EventRouting;
   try {
     fact = factFromEvent(event);

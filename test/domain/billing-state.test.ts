@@ -106,6 +106,7 @@ describe('initial state', () => {
       grace: null,
       pendingChange: null,
       planChangeSeq: 0,
+      topUpSeq: 0,
       version: 0,
     });
     expect(derived(s)).toEqual({ status: 'none', plan: { id: 'essential', interval: null }, mode: 'self_serve', currentPeriodEnd: null });

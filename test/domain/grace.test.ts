@@ -313,7 +313,7 @@ describe('the window expires', () => {
     const f = checkoutFixture('plus', 'month');
     const at = (ms: number) => Math.floor(ms / 1000);
     const fact = (type: string, object: Record<string, unknown>, ms: number) =>
-      factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object, at(ms))))!;
+      factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object, at(ms)))) as BillingFact;
     let s = openCheckout(fresh(), { id: f.checkoutId, url: 'https://checkout.stripe.com/c/pay/x', expiresAt: T0 + DAY, planId: 'plus', interval: 'month' }, f.customerId);
     s = apply(s, [
       fact('customer.subscription.created', subscription(f), T0 + SEC),

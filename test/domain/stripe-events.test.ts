@@ -258,12 +258,12 @@ describe('factFromEvent', () => {
       'invoice.paid',
       'invoice.payment_failed',
       'invoice.voided',
+      'payment_intent.succeeded',
     ]);
   });
 
   it.each([
     'customer.created',
-    'payment_intent.succeeded',
     'checkout.session.async_payment_succeeded',
     'customer.subscription.trial_will_end',
     'charge.refunded',

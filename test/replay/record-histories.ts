@@ -3,8 +3,9 @@
 //   npx tsx test/replay/record-histories.ts
 // It drives workflows on the time-skipping server with the fake activities
 // and writes test/replay/histories/<name>.binpb for the scenarios in the
-// final loop. Histories already saved are kept as they are: they stand for
-// workflows started by older code, which must keep replaying. Never re-record to make a
+// final loop; restore (git checkout) any file it overwrote that was already
+// committed: saved histories stand for workflows started by older code,
+// which must keep replaying. Never re-record to make a
 // failing replay pass: that failure means the change breaks running workflows.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,8 @@ import { Worker } from '@temporalio/worker';
 import { factFromEvent, stripeEventEnvelope } from '../../src/domain/stripe-events';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import { workflowIdFor } from '../../workflows/definitions';
+import { walletWorkflowIdFor } from '../../workflows/wallet-definitions';
+import { monthKey } from '../../src/domain/spend-rules';
 import { fakeActivities, TEST_SETTINGS } from '../support/fake-activities';
 import { checkoutFixture, checkoutSession, invoice, stripeEvent, subscription } from '../support/stripe-events';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
@@ -22,7 +25,8 @@ const request = { planId: 'plus' as const, interval: 'month' as const, successUr
 async function main() {
   const env = await timeSkippingEnv();
   const taskQueue = 'record-histories';
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fakeActivities().activities });
+  const fake = fakeActivities();
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
   const workspaces = new WorkspaceClient(env.client, taskQueue);
   const fact = (type: string, object: Record<string, unknown>) => factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object)))!;
   const out = path.join(__dirname, 'histories');
@@ -58,8 +62,22 @@ async function main() {
       await workspaces.applyPlanChange(changing.workspaceId, { targetPlanId: 'family', interval: 'month', timing: 'period_end' });
       await env.sleep(31 * 86_400_000);
 
-      for (const workspaceId of [dunning.workspaceId, changing.workspaceId]) {
-        const history = await env.client.workflow.getHandle(workflowIdFor(workspaceId)).fetchHistory();
+      // Wallet: spend controls, usage over the cap, a top-up, the month boundary.
+      const walletWorkspace = 'replay-wallet';
+      fake.world.planOf.set(walletWorkspace, 'business');
+      await workspaces.setSpendControls(walletWorkspace, { monthlyCapCents: 1000, alertThresholdsPercent: [50], action: 'block' });
+      fake.world.spendOf.set(`${walletWorkspace}|${monthKey(Number(await env.currentTimeMs()))}`, 1500);
+      await workspaces.usageRecorded(walletWorkspace);
+      await workspaces.deliverFact(walletWorkspace, { kind: 'top_up_paid', eventId: 'evt_top_up', occurredAt: 0, topUpId: 'tu_replay_1', amountCents: 5000, currency: 'usd' });
+      await env.sleep(32 * 86_400_000);
+
+      const recorded = [
+        { name: dunning.workspaceId, workflowId: workflowIdFor(dunning.workspaceId) },
+        { name: changing.workspaceId, workflowId: workflowIdFor(changing.workspaceId) },
+        { name: walletWorkspace, workflowId: walletWorkflowIdFor(walletWorkspace) },
+      ];
+      for (const { name: workspaceId, workflowId } of recorded) {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
         // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
         writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
         console.log(`recorded ${workspaceId} (${history.events?.length} events)`);

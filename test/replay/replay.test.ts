@@ -11,7 +11,7 @@ const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.binpb'));
 
 test('there are saved histories to replay', () => {
-  expect(files.length).toBeGreaterThanOrEqual(4);
+  expect(files.length).toBeGreaterThanOrEqual(5);
 });
 
 test.each(files)('%s replays without nondeterminism', async (file) => {

@@ -6,6 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import { createActivities } from '../../activities';
+import { createAccessService, type AccessService } from '../../src/access/access-service';
 import { createApp } from '../../src/api/app';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
@@ -15,7 +16,7 @@ import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import { settingsFrom } from '../../src/worker';
 import { testPrisma } from './db';
 import { timeSkippingEnv, workflowBundle } from './temporal';
-import { testConfig } from './test-env';
+import { TEST_DATABASE_URL, testConfig } from './test-env';
 
 export interface ApiHarness {
   app: Express;
@@ -23,6 +24,8 @@ export interface ApiHarness {
   prisma: PrismaClient;
   config: Config;
   workspaces: WorkspaceClient;
+  /** The started access service behind /access (LISTENing on the test database). */
+  access: AccessService;
   /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
   appWithoutTemporal(): Express;
   close(): Promise<void>;
@@ -42,7 +45,9 @@ export async function startApiHarness(taskQueue: string): Promise<ApiHarness> {
   const running = worker.run();
   const log = createLogger('silent');
   const workspaces = new WorkspaceClient(env.client, taskQueue);
-  const app = createApp({ prisma, stripe, workspaces, log, config });
+  const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
+  await access.start();
+  const app = createApp({ prisma, stripe, workspaces, access, log, config });
   const deadConnections: Connection[] = [];
   return {
     app,
@@ -50,17 +55,19 @@ export async function startApiHarness(taskQueue: string): Promise<ApiHarness> {
     prisma,
     config,
     workspaces,
+    access,
     appWithoutTemporal() {
       const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
       deadConnections.push(connection);
       const unreachable = new WorkspaceClient(new Client({ connection }), taskQueue);
-      return createApp({ prisma, stripe, workspaces: unreachable, log, config });
+      return createApp({ prisma, stripe, workspaces: unreachable, access, log, config });
     },
     async close() {
       worker.shutdown();
       await running;
       await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));
       await env.teardown();
+      await access.stop();
       await prisma.$disconnect();
     },
   };

@@ -3,6 +3,7 @@
 // recording every call so tests can assert what the workflow asked for.
 import type { Activities, EngineSettings } from '../../activities';
 import type { BillingProjection } from '../../src/domain/projection';
+import type { PlanId } from '../../src/domain/plans';
 
 export const TEST_SETTINGS: EngineSettings = {
   checkoutTtlMs: 60 * 60_000,
@@ -12,6 +13,8 @@ export const TEST_SETTINGS: EngineSettings = {
 };
 
 export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
+  /** What the fake database holds, set by tests: plans per workspace, spend per workspace and month. */
+  const world = { planOf: new Map<string, PlanId>(), spendOf: new Map<string, number>() };
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
     sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
@@ -20,6 +23,13 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     previews: [] as Parameters<Activities['previewPlanChange']>[0][],
     changes: [] as Parameters<Activities['applyPlanChange']>[0][],
     cancellations: [] as Parameters<Activities['setCancelAtPeriodEnd']>[0][],
+    topUps: [] as Parameters<Activities['createTopUpCheckout']>[0][],
+    spendControls: [] as Parameters<Activities['saveSpendControls']>[0][],
+    spendBlocks: [] as Parameters<Activities['setSpendBlock']>[0][],
+    spendAlerts: [] as Parameters<Activities['recordSpendAlert']>[0][],
+    ratings: [] as Parameters<Activities['rateAndDebitUsage']>[0][],
+    credits: [] as Parameters<Activities['creditWallet']>[0][],
+    usageReports: [] as Parameters<Activities['reportUsageToStripe']>[0][],
   };
   /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
   const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
@@ -58,8 +68,48 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       calls.cancellations.push(input);
       return { subscriptionId: input.subscriptionId, cancelAtPeriodEnd: input.cancel, currentPeriodEnd: null };
     },
+    async createTopUpCheckout(input) {
+      calls.topUps.push(input);
+      return { topUpId: input.topUpId, checkoutId: `cs_topup_${calls.topUps.length}`, url: `https://checkout.stripe.test/t/${calls.topUps.length}`, expiresAt: input.expiresAt };
+    },
+    async readWorkspaceBilling({ workspaceId }) {
+      return { planId: world.planOf.get(workspaceId) ?? 'essential', stripeCustomerId: `cus_for_${workspaceId}` };
+    },
+    async saveSpendControls(input) {
+      calls.spendControls.push(input);
+    },
+    async setSpendBlock(input) {
+      calls.spendBlocks.push(input);
+    },
+    async saveContractPrices() {},
+    /** Rating reads the month's spend the test has put in `world.spendOf` ("workspace|YYYY-MM"). */
+    async rateAndDebitUsage(input) {
+      calls.ratings.push(input);
+      const monthSpentCents = world.spendOf.get(`${input.workspaceId}|${input.month}`) ?? 0;
+      return { ratedEvents: 1, debitedCents: 0, balanceCents: 0, monthSpentCents, more: false };
+    },
+    async readMonthSpend({ workspaceId, month }) {
+      return world.spendOf.get(`${workspaceId}|${month}`) ?? 0;
+    },
+    async creditWallet(input) {
+      const credited = !calls.credits.some((c) => c.workspaceId === input.workspaceId && c.sourceType === input.sourceType && c.sourceId === input.sourceId);
+      calls.credits.push(input);
+      return { credited, balanceCents: 0 };
+    },
+    async reportUsageToStripe(input) {
+      calls.usageReports.push(input);
+      return { reported: 0, more: false };
+    },
+    async setInvoicingControls({ controls }) {
+      return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.daysUntilDue ?? null };
+    },
+    async recordSpendAlert(input) {
+      const first = !calls.spendAlerts.some((a) => a.workspaceId === input.workspaceId && a.month === input.month && a.thresholdPercent === input.thresholdPercent);
+      calls.spendAlerts.push(input);
+      return first;
+    },
   };
-  return { activities, calls };
+  return { activities, calls, world };
 }
 
 /** Polls `read` until `accept` holds (signals are applied asynchronously). */

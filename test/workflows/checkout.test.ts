@@ -31,7 +31,7 @@ const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
 function fact(type: string, object: Record<string, unknown>, created?: number): BillingFact {
   const f = factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object, created)));
   if (!f) throw new Error(`no fact for ${type}`);
-  return f;
+  return f as BillingFact;
 }
 
 

@@ -1,11 +1,11 @@
 // Dunning on the time-skipping server: a failed payment opens the grace
 // window, reminders go out at each offset, expiry hard-blocks, payment
 // restores; payment at the last moment (even as the timer fires) never blocks.
-import type { BillingFact, InvoiceChangedFact } from '../../src/domain/billing-facts';
 import { billingMode, billingStatus, type WorkspaceState } from '../../src/domain/billing-state';
 import { toProjection } from '../../src/domain/projection';
 import { uniqueId } from '../support/db';
 import { eventually, TEST_SETTINGS } from '../support/fake-activities';
+import { invoiceChanged, subscriptionChanged } from '../support/facts';
 import { startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 const DAY = 86_400_000;
@@ -22,39 +22,10 @@ afterAll(() => h?.close());
 const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
 const serverNow = () => h.serverNow();
 
-let seq = 0;
-const eventId = () => `evt_${++seq}_${uniqueId('x')}`;
-
-function subscriptionFact(subscriptionId: string, status: 'active' | 'past_due', at: number): BillingFact {
-  return {
-    kind: 'subscription_changed',
-    eventId: eventId(),
-    occurredAt: at,
-    subscriptionId,
-    itemId: 'si_1',
-    customerId: 'cus_1',
-    status,
-    planId: 'plus',
-    interval: 'month',
-    currentPeriodEnd: at + 30 * DAY,
-    cancelAtPeriodEnd: false,
-  };
-}
-
-function invoiceFact(subscriptionId: string, invoiceId: string, status: 'open' | 'paid', paymentFailed: boolean, at: number): InvoiceChangedFact {
-  return {
-    kind: 'invoice_changed',
-    eventId: eventId(),
-    occurredAt: at,
-    invoiceId,
-    subscriptionId,
-    status,
-    paymentFailed,
-    amountDueCents: 2900,
-    currency: 'usd',
-    hostedInvoiceUrl: `https://invoice.stripe.test/${invoiceId}`,
-  };
-}
+const subscriptionFact = (subscriptionId: string, status: 'active' | 'past_due', at: number) =>
+  subscriptionChanged({ subscriptionId, status, occurredAt: at, itemId: 'si_1', customerId: 'cus_1' });
+const invoiceFact = (subscriptionId: string, invoiceId: string, status: 'open' | 'paid', paymentFailed: boolean, at: number) =>
+  invoiceChanged({ subscriptionId, invoiceId, status, paymentFailed, occurredAt: at });
 
 async function activeWorkspace() {
   const workspaceId = uniqueId('ws');

@@ -7,6 +7,7 @@ import type { Interval, PlanId } from '../../src/domain/plans';
 import { SCHEDULED_CHANGE_LEAD_MS } from '../../workflows/plan-changes';
 import { uniqueId } from '../support/db';
 import { eventually } from '../support/fake-activities';
+import { invoiceChanged, subscriptionChanged } from '../support/facts';
 import { rejection, startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 const DAY = 86_400_000;
@@ -22,23 +23,8 @@ afterAll(() => h?.close());
 
 const stateOf = (workspaceId: string) => h.stateOf(workspaceId);
 const serverNow = () => h.serverNow();
-let n = 0;
-
-function subscriptionFact(w: Workspace, planId: PlanId, interval: Interval, at: number, extra: Partial<Extract<BillingFact, { kind: 'subscription_changed' }>> = {}): BillingFact {
-  return {
-    kind: 'subscription_changed',
-    eventId: `evt_${++n}_${w.workspaceId}`,
-    occurredAt: at,
-    subscriptionId: w.subscriptionId,
-    itemId: 'si_main',
-    customerId: 'cus_main',
-    status: 'active',
-    planId,
-    interval,
-    currentPeriodEnd: w.periodEnd,
-    cancelAtPeriodEnd: false,
-    ...extra,
-  };
+function subscriptionFact(w: Workspace, planId: PlanId, interval: Interval, at: number): BillingFact {
+  return subscriptionChanged({ subscriptionId: w.subscriptionId, planId, interval, occurredAt: at, currentPeriodEnd: w.periodEnd });
 }
 
 interface Workspace {
@@ -145,18 +131,10 @@ test('refusals: same plan, enterprise, no subscription, past due, enforced recov
   expect((await rejection(workspaces.previewPlanChange(uniqueId('ws'), { targetPlanId: 'plus', interval: 'month' }))).code).toBe('no_active_subscription');
 
   const failedAt = await serverNow();
-  await workspaces.deliverFact(w.workspaceId, {
-    kind: 'invoice_changed',
-    eventId: `evt_fail_${w.workspaceId}`,
-    occurredAt: failedAt,
-    invoiceId: 'in_unpaid',
-    subscriptionId: w.subscriptionId,
-    status: 'open',
-    paymentFailed: true,
-    amountDueCents: 2900,
-    currency: 'usd',
-    hostedInvoiceUrl: 'https://invoice.stripe.test/in_unpaid',
-  });
+  await workspaces.deliverFact(
+    w.workspaceId,
+    invoiceChanged({ subscriptionId: w.subscriptionId, invoiceId: 'in_unpaid', paymentFailed: true, occurredAt: failedAt }),
+  );
   await eventually(() => stateOf(w.workspaceId), (s) => s.grace !== null);
   // Previews are still shown during billing recovery; applying is refused.
   await expect(workspaces.previewPlanChange(w.workspaceId, { targetPlanId: 'business', interval: 'month' })).resolves.toMatchObject({ timing: 'immediate' });

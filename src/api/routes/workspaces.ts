@@ -1,9 +1,10 @@
 // Workspace routes: validate, then hand over to the workflow (writes) or the
 // projection (reads). No billing decisions here.
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
-import { accessAnswer } from '../../domain/access';
+import type { AccessService } from '../../access/access-service';
+import { ValidationError } from '../../domain/errors';
 import { billingView } from '../../domain/projection';
 import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingProjection } from '../../read-model/billing-projection-reader';
@@ -47,25 +48,6 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
     res.json({ canceled: await deps.workspaces.cancelPendingChange(workspaceId) });
   });
 
-  // The gateway's hot path: answered from the projection, never from a workflow.
-  router.get('/workspaces/:workspaceId/access', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const query = parseInput(accessQuerySchema, req.query, 'query');
-    const [p, wallet] = await Promise.all([
-      readBillingProjection(deps.prisma, workspaceId),
-      readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
-    ]);
-    res.json(
-      accessAnswer({
-        environment: query.environment,
-        planId: p.planId,
-        mode: p.mode,
-        wallet,
-        graceEndsAt: p.grace?.endsAt ?? null,
-      }),
-    );
-  });
-
   router.get('/workspaces/:workspaceId/billing', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
     const [projection, wallet] = await Promise.all([
@@ -76,4 +58,21 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * GET /v1/workspaces/{workspaceId}/access — the gateway's hot path, answered
+ * by the access service (projection + in-process cache invalidated by
+ * LISTEN/NOTIFY), never from a workflow. createApp mounts it ahead of the
+ * request logger and body parsing (see there).
+ */
+export function accessRoute(access: Pick<AccessService, 'check'>): RequestHandler {
+  return async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const query = parseInput(accessQuerySchema, req.query, 'query');
+    if (query.environment === 'production' && query.projectId === undefined) {
+      throw new ValidationError([{ path: 'query.projectId', message: 'projectId is required for production traffic' }]);
+    }
+    res.json(await access.check({ workspaceId, projectId: query.projectId, environment: query.environment }));
+  };
 }

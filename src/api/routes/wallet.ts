@@ -1,0 +1,70 @@
+// Usage, wallet, top-ups and spend controls. Usage batches are validated,
+// recorded durably in one INSERT (event ids are idempotency keys), then the
+// wallet workflow is nudged once per batch to rate and debit them.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { PrismaClient } from '@prisma/client';
+import { ValidationError } from '../../domain/errors';
+import { topUpRequestSchema, workspaceIdSchema } from '../../domain/schemas';
+import { spendControlsSchema } from '../../domain/spend-rules';
+import { validateUsageBatch } from '../../domain/usage';
+import { recordUsage } from '../../metering/record-usage';
+import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
+import type { WorkspaceClient } from '../../temporal/workspace-client';
+import { parseInput } from '../validate';
+
+const params = z.object({ workspaceId: workspaceIdSchema });
+const ledgerQuery = z.object({
+  limit: z.coerce.number().int().optional(),
+  before: z.string().optional(),
+});
+
+export interface WalletRouteDeps {
+  prisma: PrismaClient;
+  workspaces: Pick<WorkspaceClient, 'usageRecorded' | 'startTopUp' | 'setSpendControls'>;
+  walletMinimumCents: number;
+}
+
+export function walletRouter(deps: WalletRouteDeps): Router {
+  const router = Router();
+
+  router.post('/workspaces/:workspaceId/usage', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const batch = validateUsageBatch(req.body);
+    if (!batch.ok) {
+      // Batches are atomic: one invalid event rejects the batch and nothing is written.
+      throw new ValidationError(
+        batch.errors.map((e) => ({ path: `body.${e.path}`, message: e.message, index: e.index, id: e.id })),
+        `${batch.errors.length} problem(s) in the usage batch; nothing was recorded.`,
+      );
+    }
+    const recorded = await recordUsage(deps.prisma, workspaceId, batch.events);
+    // Also nudged when everything was a duplicate: a retry after a failed nudge must not strand events.
+    await deps.workspaces.usageRecorded(workspaceId);
+    res.status(202).json({ accepted: recorded.accepted, duplicates: recorded.duplicates, rejected: 0 });
+  });
+
+  router.get('/workspaces/:workspaceId/wallet', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const query = parseInput(ledgerQuery, req.query, 'query');
+    const [wallet, ledger] = await Promise.all([
+      readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
+      readWalletLedger(deps.prisma, workspaceId, query),
+    ]);
+    res.json({ ...wallet, entries: ledger.entries, nextCursor: ledger.nextCursor });
+  });
+
+  router.post('/workspaces/:workspaceId/wallet/top-ups', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
+    res.status(201).json(await deps.workspaces.startTopUp(workspaceId, body));
+  });
+
+  router.put('/workspaces/:workspaceId/spend-controls', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const controls = parseInput(spendControlsSchema, req.body ?? {}, 'body');
+    res.json({ controls, spend: await deps.workspaces.setSpendControls(workspaceId, controls) });
+  });
+
+  return router;
+}

@@ -1,0 +1,198 @@
+// The wallet workflow (`wallet/{workspaceId}`): one per workspace, apart
+// from the subscription workflow so that usage volume neither bloats nor
+// delays the subscription's history. It is nudged once per recorded usage
+// batch (never per event), rates and debits everything pending in batches
+// inside single database transactions, reports production usage to Stripe,
+// credits paid top-ups and operator grants exactly once, and keeps Business
+// spend controls: alerts once per threshold per month, block at the cap,
+// unblock at the month boundary or when the cap is raised.
+import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { TopUpPaidFact } from '../src/domain/billing-facts';
+import { contractPricesSchema } from '../src/domain/schemas';
+import { capBlocks, monthKey, nextMonthStart, reachedThresholds, spendControlsSchema } from '../src/domain/spend-rules';
+import {
+  grantCreditUpdate,
+  setContractPricesUpdate,
+  setSpendControlsUpdate,
+  topUpPaidSignal,
+  usageRecordedSignal,
+  walletStateQuery,
+  type WalletState,
+  type WalletWorkflowInput,
+} from './wallet-definitions';
+import { billing, durable, fireAt, reject } from './workflow-support';
+
+const TOP_UPS_REMEMBERED = 200;
+
+export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> {
+  const { workspaceId } = input;
+  const state: WalletState = input.state ?? { workspaceId, controls: null, spend: null, creditedTopUps: [], ratingPasses: 0 };
+  // After continue-as-new, look for usage that arrived in between.
+  let usagePending = input.state !== undefined;
+  let monthRolled = false;
+  let busy = false;
+  const topUps: TopUpPaidFact[] = [];
+  const armedMonths = new Set<number>();
+
+  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await work();
+    } finally {
+      busy = false;
+    }
+  }
+
+  function armMonthBoundary(): void {
+    const at = nextMonthStart(Date.now());
+    if (armedMonths.has(at)) return;
+    armedMonths.add(at);
+    fireAt(at, () => {
+      monthRolled = true;
+    });
+  }
+
+  /**
+   * Alerts and block state for the month's spend so far. The new spend state
+   * is published only once its effects are recorded, so a query never shows
+   * a block that the gate cannot see yet.
+   */
+  async function evaluateSpend(spentCents: number): Promise<void> {
+    const month = monthKey(Date.now());
+    const previous = state.spend;
+    const wasBlocked = previous?.blocked ?? false;
+    const next = previous?.month === month ? { ...previous, alerted: [...previous.alerted] } : { month, spentCents: 0, alerted: [], blocked: false };
+    next.spentCents = spentCents;
+    const controls = state.controls;
+    if (controls) {
+      for (const thresholdPercent of reachedThresholds(controls, spentCents)) {
+        if (next.alerted.includes(thresholdPercent)) continue;
+        await durable.recordSpendAlert({ workspaceId, month, thresholdPercent, spentCents, capCents: controls.monthlyCapCents });
+        next.alerted.push(thresholdPercent);
+      }
+    }
+    next.blocked = capBlocks(controls, spentCents);
+    if (next.blocked !== wasBlocked) {
+      await durable.setSpendBlock({ workspaceId, blockedMonth: next.blocked ? month : null });
+    }
+    state.spend = next;
+    if (controls) armMonthBoundary();
+  }
+
+  async function rateUsage(): Promise<void> {
+    usagePending = false;
+    let more = true;
+    while (more) {
+      const result = await durable.rateAndDebitUsage({ workspaceId, month: monthKey(Date.now()) });
+      state.ratingPasses += 1;
+      more = result.more;
+      if (result.ratedEvents > 0 || state.controls) await evaluateSpend(result.monthSpentCents);
+    }
+    const { stripeCustomerId } = await durable.readWorkspaceBilling({ workspaceId });
+    if (!stripeCustomerId) return; // reported once the workspace has a Stripe customer
+    try {
+      for (let again = true; again; ) {
+        again = (await billing.reportUsageToStripe({ workspaceId, customerId: stripeCustomerId })).more;
+      }
+    } catch (err) {
+      // The wallet is already debited; reporting resumes with the next batch.
+      log.warn('usage report to Stripe failed', { workspaceId, err });
+    }
+  }
+
+  async function creditTopUp(fact: TopUpPaidFact): Promise<void> {
+    await durable.creditWallet({
+      workspaceId,
+      kind: 'top_up',
+      amountCents: fact.amountCents,
+      sourceType: 'top_up',
+      sourceId: fact.topUpId,
+      reason: `Stripe top-up ${fact.topUpId}`,
+    });
+    state.creditedTopUps = [...state.creditedTopUps.filter((id) => id !== fact.topUpId), fact.topUpId].slice(-TOP_UPS_REMEMBERED);
+  }
+
+  setHandler(walletStateQuery, () => state);
+  setHandler(usageRecordedSignal, () => {
+    usagePending = true;
+  });
+  setHandler(topUpPaidSignal, (fact) => {
+    topUps.push(fact);
+  });
+  setHandler(
+    grantCreditUpdate,
+    (request) =>
+      exclusively(() =>
+        durable.creditWallet({
+          workspaceId,
+          kind: 'grant',
+          amountCents: request.amountCents,
+          sourceType: 'operator_grant',
+          sourceId: request.reference,
+          reason: request.reason,
+        }),
+      ),
+    {
+      validator(request) {
+        const ok = Number.isSafeInteger(request.amountCents) && request.amountCents > 0 && request.reason?.trim() && request.reference?.trim();
+        if (!ok) reject('validation_failed', 'A grant needs a positive integer amountCents, a reason and a reference.');
+      },
+    },
+  );
+  setHandler(
+    setSpendControlsUpdate,
+    (controls) =>
+      exclusively(async () => {
+        const { planId } = await durable.readWorkspaceBilling({ workspaceId });
+        if (planId !== 'business') reject('not_available_on_plan', 'Spend controls are part of the Business plan.');
+        await durable.saveSpendControls({ workspaceId, controls });
+        state.controls = controls;
+        await evaluateSpend(await durable.readMonthSpend({ workspaceId, month: monthKey(Date.now()) }));
+        return state.spend!;
+      }),
+    {
+      validator(controls) {
+        const parsed = spendControlsSchema.safeParse(controls);
+        if (!parsed.success) {
+          reject('validation_failed', 'The spend controls are invalid.', {
+            errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+          });
+        }
+      },
+    },
+  );
+
+  setHandler(
+    setContractPricesUpdate,
+    (prices) =>
+      exclusively(async () => {
+        const { planId } = await durable.readWorkspaceBilling({ workspaceId });
+        if (planId !== 'enterprise') reject('not_available_on_plan', 'Contract pricing is for Enterprise workspaces.');
+        await durable.saveContractPrices({ workspaceId, prices });
+      }),
+    {
+      validator(prices) {
+        if (!contractPricesSchema.safeParse({ prices }).success) reject('validation_failed', 'Contract prices must be whole cents per 1,000 requests for known request families.');
+      },
+    },
+  );
+
+  if (state.controls) armMonthBoundary();
+
+  for (;;) {
+    await condition(() => usagePending || topUps.length > 0 || monthRolled || workflowInfo().continueAsNewSuggested);
+    await exclusively(async () => {
+      for (const fact of topUps.splice(0)) await creditTopUp(fact);
+      if (usagePending) await rateUsage();
+      if (monthRolled) {
+        monthRolled = false;
+        await evaluateSpend(await durable.readMonthSpend({ workspaceId, month: monthKey(Date.now()) }));
+      }
+    });
+    if (workflowInfo().continueAsNewSuggested && !usagePending && topUps.length === 0) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof walletWorkflow>({ workspaceId, state });
+    }
+  }
+}
