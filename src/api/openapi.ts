@@ -5,7 +5,19 @@ import path from 'node:path';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../domain/schemas';
+import {
+  accessQuerySchema,
+  checkoutRequestSchema,
+  contractPricesSchema,
+  grantCreditRequestSchema,
+  invoicingControlsSchema,
+  planChangePreviewRequestSchema,
+  planChangeRequestSchema,
+  topUpRequestSchema,
+  workspaceIdSchema,
+} from '../domain/schemas';
+import { spendControlsSchema } from '../domain/spend-rules';
+import { usageBatchSchema } from '../domain/usage';
 import {
   accessResponseSchema,
   billingViewSchema,
@@ -24,7 +36,10 @@ const problem = (description: string) => ({ description, content: { 'application
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'appToken', { type: 'http', scheme: 'bearer' });
+  const operatorBearer = registry.registerComponent('securitySchemes', 'operatorToken', { type: 'http', scheme: 'bearer' });
   const security = [{ [bearer.name]: [] }];
+  const operatorSecurity = [{ [operatorBearer.name]: [] }];
+  const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
   const workspace = z.object({ workspaceId: workspaceIdSchema });
 
   registry.registerPath({
@@ -99,6 +114,65 @@ export function openApiDocument() {
     security,
     request: { params: workspace, query: accessQuerySchema },
     responses: { 200: json(accessResponseSchema, 'Decision with every failing reason'), 400: problem('Validation failed') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/usage',
+    summary: 'Record a batch of usage events (event ids are idempotency keys; an invalid batch is rejected whole)',
+    security,
+    request: { params: workspace, body: body(usageBatchSchema) },
+    responses: {
+      202: json(z.object({ accepted: z.number().int(), duplicates: z.number().int(), rejected: z.literal(0) }), 'Recorded; rating and debit follow'),
+      400: problem('Every offending event listed (index, id, field); nothing recorded'),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/workspaces/{workspaceId}/wallet',
+    summary: 'Wallet balance, minimum and ledger entries (newest first, paged by cursor)',
+    security,
+    request: { params: workspace, query: z.object({ limit: z.number().int().min(1).max(100).optional(), before: z.string().optional() }) },
+    responses: { 200: { description: 'Balance and entries' }, 400: problem('Invalid paging') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/wallet/top-ups',
+    summary: 'Start a hosted Stripe Checkout (payment mode) adding credit to the wallet; credited once when paid',
+    security,
+    request: { params: workspace, body: body(topUpRequestSchema) },
+    responses: { 201: { description: '{ topUpId, checkoutId, url, expiresAt }' }, 400: problem('Validation failed') },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/workspaces/{workspaceId}/spend-controls',
+    summary: 'Business team spend controls: monthly cap, alert thresholds, alert or block at the cap',
+    security,
+    request: { params: workspace, body: body(spendControlsSchema) },
+    responses: { 200: { description: 'The controls and this month\'s spend state' }, 400: problem('Validation failed'), 409: problem('not_available_on_plan') },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/operator/workspaces/{workspaceId}/credits',
+    summary: 'Operator: grant custom credit to the wallet, with a reason (recorded in the ledger)',
+    security: operatorSecurity,
+    request: { params: workspace, body: body(grantCreditRequestSchema) },
+    responses: { 201: { description: 'Granted' }, 200: { description: 'That reference was already granted' }, 401: problem('Operator token required') },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/operator/workspaces/{workspaceId}/contract-prices',
+    summary: 'Operator: Enterprise contract prices per request family (cents per 1,000 requests)',
+    security: operatorSecurity,
+    request: { params: workspace, body: body(contractPricesSchema) },
+    responses: { 200: { description: 'Saved' }, 409: problem('not_available_on_plan') },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/operator/workspaces/{workspaceId}/invoicing',
+    summary: 'Operator: Enterprise invoicing controls (collection by invoice with net terms)',
+    security: operatorSecurity,
+    request: { params: workspace, body: body(invoicingControlsSchema) },
+    responses: { 200: { description: 'Applied to the Stripe subscription' }, 409: problem('no_active_subscription or not_available_on_plan') },
   });
   registry.registerPath({
     method: 'post',

@@ -29,10 +29,15 @@ export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
   prorationDate: z.number().int().positive().optional(),
 });
 
-export const accessQuerySchema = z.object({
-  projectId: z.string().min(1).max(128).optional(),
-  environment: z.enum(ENVIRONMENTS).default('production'),
-});
+export const accessQuerySchema = z
+  .object({
+    projectId: z.string().min(1).max(128).optional().describe('Required when environment is production'),
+    environment: z.enum(ENVIRONMENTS).default('production'),
+  })
+  .refine((q) => q.environment !== 'production' || q.projectId !== undefined, {
+    path: ['projectId'],
+    message: 'projectId is required for production traffic',
+  });
 
 /** Wallet top-ups: whole cents, at least $5 (Stripe's fees make smaller ones pointless), at most $10,000. */
 export const topUpRequestSchema = z.strictObject({

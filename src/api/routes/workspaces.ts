@@ -4,7 +4,6 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
 import type { AccessService } from '../../access/access-service';
-import { ValidationError } from '../../domain/errors';
 import { billingView } from '../../domain/projection';
 import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingProjection } from '../../read-model/billing-projection-reader';
@@ -70,9 +69,6 @@ export function accessRoute(access: Pick<AccessService, 'check'>): RequestHandle
   return async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
     const query = parseInput(accessQuerySchema, req.query, 'query');
-    if (query.environment === 'production' && query.projectId === undefined) {
-      throw new ValidationError([{ path: 'query.projectId', message: 'projectId is required for production traffic' }]);
-    }
     res.json(await access.check({ workspaceId, projectId: query.projectId, environment: query.environment }));
   };
 }
