@@ -32,4 +32,4 @@ COPY activities ./activities
 USER node
 EXPOSE 3000
 # The API; compose overrides the command for the worker and the migration job.
-CMD ["node", "--import", "tsx", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=32", "--import", "tsx", "src/server.ts"]
