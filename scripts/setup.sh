@@ -14,6 +14,7 @@
 #   TEMPORAL_CLI_PATH          use your own `temporal` CLI
 #   TEMPORAL_TEST_SERVER_PATH  use your own time-skipping test server
 #   STRIPE_MOCK_PATH           use your own stripe-mock
+#   CHROMIUM_PATH              use your own Chromium for the browser test
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -222,6 +223,27 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+step "Chromium (Debian) for the Web UI browser test"
+# playwright-core drives Debian's chromium; `npx playwright install` cannot
+# download browsers here.
+if [[ -n "${CHROMIUM_PATH:-}" ]]; then
+  [[ -x "$CHROMIUM_PATH" ]] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file"
+  skip "using CHROMIUM_PATH=$CHROMIUM_PATH"
+  record "chromium" "using CHROMIUM_PATH"
+elif command -v chromium >/dev/null 2>&1; then
+  skip "chromium in $(command -v chromium)"
+  record "chromium" "present"
+else
+  info "installing chromium from Debian packages (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq chromium >/dev/null
+  command -v chromium >/dev/null 2>&1 || die "apt-get install chromium did not provide a chromium command"
+  ok "chromium installed in $(command -v chromium)"
+  record "chromium" "installed (apt-get)"
+fi
+
+# ---------------------------------------------------------------------------
 total=$(format_ms "$(( $(now_ms) - setup_started_ms ))")
 printf '\n%sSetup complete in %s%s\n' "$_c_bold" "$total" "$_c_reset" >&2
 for line in "${summary[@]}"; do printf '  %s\n' "$line" >&2; done
@@ -230,6 +252,7 @@ cat >&2 <<EOF
   temporal CLI          ${TEMPORAL_CLI_PATH:-$ROOT/$PY_TOOLS/bin/temporal}
   test server           ${TEMPORAL_TEST_SERVER_PATH:-$ROOT/$PY_TOOLS/bin/temporal-test-server}
   stripe-mock           ${STRIPE_MOCK_PATH:-$ROOT/$GO_TOOLS/stripe-mock}
+  chromium              ${CHROMIUM_PATH:-$(command -v chromium || echo '(not installed)')}
   DATABASE_URL          $(redact "$database_url")
   TEST_DATABASE_URL     $(redact "${test_database_url:-(not set)}")
 

@@ -1,5 +1,6 @@
 // The one zod-validated view of the environment. Both processes (API and
 // worker) call loadConfig() at start and fail fast with every problem listed.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
 
@@ -26,6 +27,20 @@ const durationList = (name: string) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** 'true' or 'false' (case-insensitive); anything else is an error, not false. */
+const booleanish = (name: string) =>
+  z.string().transform((value, ctx) => {
+    const v = value.trim().toLowerCase();
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
+    return z.NEVER;
+  });
+
+/** A path to a file that exists now (checked at load, so a typo fails at start). */
+const existingFile = (name: string) =>
+  z.string().refine((p) => existsSync(p), { message: `${name} must name a file that exists` });
+
 export const configSchema = z
   .object({
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
@@ -36,6 +51,14 @@ export const configSchema = z
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('billing'),
+    // Temporal Cloud (or any TLS frontend): an API key, or an mTLS client
+    // certificate and key. TEMPORAL_TLS unset means "on when a key or
+    // certificate is given".
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS: booleanish('TEMPORAL_TLS').optional(),
+    TEMPORAL_TLS_CERT_PATH: existingFile('TEMPORAL_TLS_CERT_PATH').optional(),
+    TEMPORAL_TLS_KEY_PATH: existingFile('TEMPORAL_TLS_KEY_PATH').optional(),
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'STRIPE_SECRET_KEY must start with sk_test_, sk_live_, rk_test_ or rk_live_'),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'STRIPE_WEBHOOK_SECRET must start with whsec_'),
     STRIPE_API_URL: httpUrl.optional(),
@@ -49,11 +72,43 @@ export const configSchema = z
       .default(24 * 3_600_000),
     PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** GET /metrics on the API and the worker's Prometheus exporter. */
+    METRICS_ENABLED: booleanish('METRICS_ENABLED').default(true),
+    WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+    WORKER_METRICS_BIND: z.string().min(1).default('127.0.0.1'),
   })
-  .refine((c) => c.APP_API_TOKEN !== c.OPERATOR_API_TOKEN, {
-    message: 'OPERATOR_API_TOKEN must differ from APP_API_TOKEN',
-    path: ['OPERATOR_API_TOKEN'],
-  });
+  .superRefine((c, ctx) => {
+    if (c.APP_API_TOKEN === c.OPERATOR_API_TOKEN) {
+      ctx.addIssue({ code: 'custom', message: 'OPERATOR_API_TOKEN must differ from APP_API_TOKEN', path: ['OPERATOR_API_TOKEN'] });
+    }
+    const cert = c.TEMPORAL_TLS_CERT_PATH !== undefined;
+    const key = c.TEMPORAL_TLS_KEY_PATH !== undefined;
+    if (cert && !key) {
+      ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS_CERT_PATH needs TEMPORAL_TLS_KEY_PATH (mTLS takes both)', path: ['TEMPORAL_TLS_KEY_PATH'] });
+    }
+    if (key && !cert) {
+      ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS_KEY_PATH needs TEMPORAL_TLS_CERT_PATH (mTLS takes both)', path: ['TEMPORAL_TLS_CERT_PATH'] });
+    }
+    if (c.TEMPORAL_API_KEY !== undefined && (cert || key)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'use either TEMPORAL_API_KEY or an mTLS certificate (TEMPORAL_TLS_CERT_PATH/TEMPORAL_TLS_KEY_PATH), not both',
+        path: ['TEMPORAL_API_KEY'],
+      });
+    }
+    if (c.TEMPORAL_TLS === false && (cert || key)) {
+      ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS=false cannot be combined with an mTLS certificate', path: ['TEMPORAL_TLS'] });
+    }
+    const tls = c.TEMPORAL_TLS ?? (c.TEMPORAL_API_KEY !== undefined || cert);
+    if (c.TEMPORAL_TLS_SERVER_NAME !== undefined && !tls) {
+      ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS_SERVER_NAME only applies with TLS (set TEMPORAL_TLS=true)', path: ['TEMPORAL_TLS_SERVER_NAME'] });
+    }
+  })
+  // TEMPORAL_TLS resolved: explicit value, else on with an API key or a client certificate.
+  .transform((c) => ({
+    ...c,
+    TEMPORAL_TLS: c.TEMPORAL_TLS ?? (c.TEMPORAL_API_KEY !== undefined || c.TEMPORAL_TLS_CERT_PATH !== undefined),
+  }));
 
 export type Config = z.infer<typeof configSchema>;
 

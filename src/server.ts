@@ -6,6 +6,7 @@ import { createAccessService } from './access/access-service';
 import { createApp } from './api/app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './infra/logger';
+import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
 import { createPrisma } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
 import { WorkspaceClient } from './temporal/workspace-client';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'api');
   const prisma = createPrisma(config.DATABASE_URL);
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const workspaces = new WorkspaceClient(client, config.TEMPORAL_TASK_QUEUE);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
@@ -27,13 +28,28 @@ async function main(): Promise<void> {
   await access.start();
   const app = createApp({ prisma, stripe, workspaces, access, log, config });
 
-  const server: Server = app.listen(config.PORT, () => log.info({ port: config.PORT }, 'api listening'));
+  const server: Server = app.listen(config.PORT, () =>
+    log.info(
+      { port: config.PORT, metrics: config.METRICS_ENABLED ? '/metrics' : 'off', temporal: describeTemporalConnection(config) },
+      'api listening',
+    ),
+  );
+  // Graceful shutdown: stop accepting connections, let in-flight requests
+  // finish (a keep-alive client is told to close after its answer and idle
+  // sockets are closed as they go idle), then release PostgreSQL and
+  // Temporal. Whatever is still running after 15 s is cut off (exit 1).
   let stopping = false;
+  server.on('request', (_req, res) => {
+    if (stopping && !res.headersSent) res.setHeader('Connection', 'close');
+  });
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'api stopping: finishing in-flight requests');
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 250);
+    idleSweep.unref();
     server.close(async () => {
+      clearInterval(idleSweep);
       await access.stop();
       await prisma.$disconnect();
       await connection.close();
@@ -41,7 +57,10 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 15_000).unref();
+    setTimeout(() => {
+      log.error('api stop timed out after 15 s: exiting with requests still open');
+      process.exit(1);
+    }, 15_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,12 +1,20 @@
 // The worker process: builds activities with their dependencies (Prisma,
 // Stripe, settings from the validated config) and runs the workspace
-// workflows on the task queue.
-import { NativeConnection, Worker } from '@temporalio/worker';
+// workflows on the task queue. The SDK's logs (workflow and activity context
+// loggers, and Temporal core's own) go to pino as JSON lines carrying the
+// SDK's metadata (workflowId, workflowType, runId, activityType, taskQueue…);
+// Temporal core's metrics are served for Prometheus on WORKER_METRICS_BIND:
+// WORKER_METRICS_PORT.
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, type Config } from './config';
-import { createLogger } from './infra/logger';
+import { createLogger, type Logger } from './infra/logger';
 import { createPrisma } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
+import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
+
+/** In-flight activities get this long to finish after SIGTERM before they are cancelled. */
+export const SHUTDOWN_GRACE_MS = 20_000;
 
 export function settingsFrom(config: Config) {
   return {
@@ -26,17 +34,60 @@ export async function createWorker(config: Config, connection: NativeConnection)
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({ prisma, stripe, settings: settingsFrom(config) }),
+    shutdownGraceTime: SHUTDOWN_GRACE_MS,
   });
   return { worker, close: () => prisma.$disconnect() };
+}
+
+const SDK_LEVEL: Record<Config['LOG_LEVEL'], LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
+
+/** The SDK's logger, writing through pino: one JSON line per entry, the SDK's metadata as fields. */
+export function sdkLogger(log: Logger, level: Config['LOG_LEVEL']): DefaultLogger {
+  return new DefaultLogger(SDK_LEVEL[level], ({ level: entryLevel, message, meta }) => {
+    const { sdkComponent, ...fields } = meta ?? {};
+    log[PINO_LEVEL[entryLevel]]({ ...fields, ...(sdkComponent ? { component: String(sdkComponent) } : {}) }, message);
+  });
+}
+
+/** Once per process, before any connection: the SDK logger and core's Prometheus exporter. */
+export function installRuntime(config: Config, log: Logger): void {
+  Runtime.install({
+    logger: sdkLogger(log, config.LOG_LEVEL),
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      ...(config.METRICS_ENABLED
+        ? { metrics: { prometheus: { bindAddress: `${config.WORKER_METRICS_BIND}:${config.WORKER_METRICS_PORT}` } } }
+        : {}),
+    },
+  });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'worker');
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  installRuntime(config, log);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createWorker(config, connection);
-  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker started');
-  // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish.
+  log.info(
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      temporal: describeTemporalConnection(config),
+      metrics: config.METRICS_ENABLED ? `http://${config.WORKER_METRICS_BIND}:${config.WORKER_METRICS_PORT}/metrics` : 'off',
+    },
+    'worker started',
+  );
+  // Worker.run() resolves after SIGINT/SIGTERM once in-flight tasks finish
+  // (activities get SHUTDOWN_GRACE_MS, then are cancelled).
   await worker.run();
   await close();
   await connection.close();

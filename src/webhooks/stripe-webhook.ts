@@ -18,6 +18,10 @@ export interface WebhookDeps {
   stripe: Stripe;
   webhookSecret: string;
   workspaces: { deliverFact(workspaceId: string, fact: StripeFact): Promise<void> };
+  /** stripe_webhook_events_total{type,outcome} (src/api/metrics.ts); optional. */
+  metrics?: { webhookEvents: { inc(labels: { type: string; outcome: string }): void } };
+  /** Failures are logged here with stripeEventId, type, workspaceId and workflowId; optional. */
+  log?: { warn(obj: object, msg: string): void };
 }
 
 export type WebhookOutcome =
@@ -63,11 +67,46 @@ async function workspaceOf(prisma: PrismaClient, routing: EventRouting): Promise
   return row?.workspaceId ?? null;
 }
 
+/** The fields every log line about this event carries. */
+export function webhookLogFields(outcome: { eventId: string; type: string; workspaceId?: string }) {
+  return {
+    stripeEventId: outcome.eventId,
+    type: outcome.type,
+    ...(outcome.workspaceId ? { workspaceId: outcome.workspaceId, workflowId: `workspace/${outcome.workspaceId}` } : {}),
+  };
+}
+
 export async function ingestStripeWebhook(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): Promise<WebhookOutcome> {
-  const json = verifiedJson(deps, rawBody, signature);
-  const parsed = stripeEventEnvelope.safeParse(json);
-  if (!parsed.success) throw new DomainError('malformed_event', 'The body is not a Stripe event.');
-  const event = parsed.data;
+  let event: StripeEventEnvelope;
+  try {
+    const json = verifiedJson(deps, rawBody, signature);
+    const parsed = stripeEventEnvelope.safeParse(json);
+    if (!parsed.success) throw new DomainError('malformed_event', 'The body is not a Stripe event.');
+    event = parsed.data;
+  } catch (err) {
+    // Unverified bodies never name a label value: their type is not trusted.
+    deps.metrics?.webhookEvents.inc({ type: 'unknown', outcome: 'rejected' });
+    throw err;
+  }
+  const progress: { workspaceId?: string } = {};
+  try {
+    const result = await processEvent(deps, event, progress);
+    deps.metrics?.webhookEvents.inc({ type: event.type, outcome: result.outcome });
+    return result;
+  } catch (err) {
+    const rejected = err instanceof DomainError && err.code === 'malformed_event';
+    deps.metrics?.webhookEvents.inc({ type: event.type, outcome: rejected ? 'rejected' : 'failed' });
+    deps.log?.warn(
+      { ...webhookLogFields({ eventId: event.id, type: event.type, workspaceId: progress.workspaceId }), err },
+      'stripe webhook not processed',
+    );
+    throw err;
+  }
+}
+
+type StripeEventEnvelope = ReturnType<typeof stripeEventEnvelope.parse>;
+
+async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progress: { workspaceId?: string }): Promise<WebhookOutcome> {
   let fact: StripeFact | null;
   let routing: EventRouting;
   try {
@@ -82,6 +121,7 @@ export async function ingestStripeWebhook(deps: WebhookDeps, rawBody: Buffer, si
 
   const { prisma } = deps;
   const workspaceId = await database(() => workspaceOf(prisma, routing));
+  if (workspaceId) progress.workspaceId = workspaceId;
   const createdAt = new Date(event.created * 1000);
   if (!workspaceId) {
     await database(() =>

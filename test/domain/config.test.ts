@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, configSchema, loadConfig } from '../../src/config';
+import { describeTemporalConnection, temporalConnectionOptions } from '../../src/infra/temporal-connection';
 import { TEST_SECRETS, testConfig } from '../support/test-env';
 
 const HOUR = 3_600_000;
@@ -221,6 +225,96 @@ describe('loadConfig', () => {
       expect(problemsOf({ ...REQUIRED, BILLING_DUNNING_REMINDERS: value })).toEqual([
         'BILLING_DUNNING_REMINDERS: BILLING_DUNNING_REMINDERS must be a comma-separated list like 0d,3d,6d',
       ]);
+    });
+  });
+
+  describe('Temporal Cloud connection and metrics', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'config-tls-'));
+    const CERT = path.join(dir, 'client.pem');
+    const KEY = path.join(dir, 'client.key');
+    writeFileSync(CERT, 'CERT-BYTES');
+    writeFileSync(KEY, 'KEY-BYTES');
+    const cloud = { TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'billing.a1b2c' };
+
+    it('defaults: no TLS, no API key, metrics on, worker metrics on 127.0.0.1:9464', () => {
+      const config = loadConfig(REQUIRED);
+      expect(config).toMatchObject({ TEMPORAL_TLS: false, METRICS_ENABLED: true, WORKER_METRICS_PORT: 9464, WORKER_METRICS_BIND: '127.0.0.1' });
+      expect(config.TEMPORAL_API_KEY).toBeUndefined();
+      expect(temporalConnectionOptions(config)).toEqual({ address: '127.0.0.1:7233' });
+    });
+
+    it('an API key turns TLS on and reaches the connection options', () => {
+      const config = loadConfig({ ...REQUIRED, ...cloud, TEMPORAL_API_KEY: 'tmprl-key' });
+      expect(config.TEMPORAL_TLS).toBe(true);
+      expect(temporalConnectionOptions(config)).toEqual({ address: cloud.TEMPORAL_ADDRESS, apiKey: 'tmprl-key', tls: {} });
+      expect(describeTemporalConnection(config)).toEqual({ address: cloud.TEMPORAL_ADDRESS, tls: true, auth: 'api-key' });
+      expect(JSON.stringify(describeTemporalConnection(config))).not.toContain('tmprl-key');
+    });
+
+    it('mTLS reads the certificate and key files and takes a server name override', () => {
+      const config = loadConfig({ ...REQUIRED, ...cloud, TEMPORAL_TLS_CERT_PATH: CERT, TEMPORAL_TLS_KEY_PATH: KEY, TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' });
+      expect(config.TEMPORAL_TLS).toBe(true);
+      const options = temporalConnectionOptions(config);
+      expect(options.apiKey).toBeUndefined();
+      expect(options.tls?.serverNameOverride).toBe('temporal.internal');
+      expect(options.tls?.clientCertPair?.crt.toString()).toBe('CERT-BYTES');
+      expect(options.tls?.clientCertPair?.key.toString()).toBe('KEY-BYTES');
+      expect(describeTemporalConnection(config).auth).toBe('mtls');
+    });
+
+    it('TEMPORAL_TLS=true alone is server-verified TLS without a client certificate', () => {
+      const config = loadConfig({ ...REQUIRED, TEMPORAL_TLS: 'TRUE' });
+      expect(temporalConnectionOptions(config)).toEqual({ address: '127.0.0.1:7233', tls: {} });
+    });
+
+    it('rejects an API key together with an mTLS certificate', () => {
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_API_KEY: 'k', TEMPORAL_TLS_CERT_PATH: CERT, TEMPORAL_TLS_KEY_PATH: KEY })).toEqual([
+        'TEMPORAL_API_KEY: use either TEMPORAL_API_KEY or an mTLS certificate (TEMPORAL_TLS_CERT_PATH/TEMPORAL_TLS_KEY_PATH), not both',
+      ]);
+    });
+
+    it('requires the certificate and the key together', () => {
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS_CERT_PATH: CERT })).toEqual([
+        'TEMPORAL_TLS_KEY_PATH: TEMPORAL_TLS_CERT_PATH needs TEMPORAL_TLS_KEY_PATH (mTLS takes both)',
+      ]);
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS_KEY_PATH: KEY })).toEqual([
+        'TEMPORAL_TLS_CERT_PATH: TEMPORAL_TLS_KEY_PATH needs TEMPORAL_TLS_CERT_PATH (mTLS takes both)',
+      ]);
+    });
+
+    it('checks at load that the certificate and key files exist', () => {
+      const missing = path.join(dir, 'nope.pem');
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS_CERT_PATH: missing, TEMPORAL_TLS_KEY_PATH: missing })).toEqual([
+        'TEMPORAL_TLS_CERT_PATH: TEMPORAL_TLS_CERT_PATH must name a file that exists',
+        'TEMPORAL_TLS_KEY_PATH: TEMPORAL_TLS_KEY_PATH must name a file that exists',
+      ]);
+    });
+
+    it('rejects TEMPORAL_TLS=false with a client certificate, and a server name without TLS', () => {
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS: 'false', TEMPORAL_TLS_CERT_PATH: CERT, TEMPORAL_TLS_KEY_PATH: KEY })).toEqual([
+        'TEMPORAL_TLS: TEMPORAL_TLS=false cannot be combined with an mTLS certificate',
+      ]);
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS_SERVER_NAME: 'x' })).toEqual([
+        'TEMPORAL_TLS_SERVER_NAME: TEMPORAL_TLS_SERVER_NAME only applies with TLS (set TEMPORAL_TLS=true)',
+      ]);
+    });
+
+    it('TEMPORAL_TLS=false keeps an API key on a plaintext connection (e.g. a local proxy)', () => {
+      const config = loadConfig({ ...REQUIRED, TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' });
+      expect(temporalConnectionOptions(config)).toEqual({ address: '127.0.0.1:7233', apiKey: 'k' });
+    });
+
+    it.each(['yes', '1', 'on'])('rejects the boolean %j with a hint', (value) => {
+      expect(problemsOf({ ...REQUIRED, TEMPORAL_TLS: value, METRICS_ENABLED: value })).toEqual([
+        'TEMPORAL_TLS: TEMPORAL_TLS must be true or false',
+        'METRICS_ENABLED: METRICS_ENABLED must be true or false',
+      ]);
+    });
+
+    it('reads the metrics settings', () => {
+      const config = loadConfig({ ...REQUIRED, METRICS_ENABLED: 'false', WORKER_METRICS_PORT: '9100', WORKER_METRICS_BIND: '0.0.0.0' });
+      expect(config).toMatchObject({ METRICS_ENABLED: false, WORKER_METRICS_PORT: 9100, WORKER_METRICS_BIND: '0.0.0.0' });
+      expect(problemsOf({ ...REQUIRED, WORKER_METRICS_PORT: '70000' })[0]).toMatch(/^WORKER_METRICS_PORT: /);
     });
   });
 

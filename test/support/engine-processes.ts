@@ -15,6 +15,8 @@ export interface EngineProcesses {
 
 export async function startEngine(options: { temporalAddress: string; taskQueue: string; env?: Record<string, string> }): Promise<EngineProcesses> {
   const port = await freePort();
+  // Its own worker metrics port: e2e files run in parallel, each with a worker.
+  const workerMetricsPort = await freePort();
   const env = {
     ...process.env,
     ...TEST_SECRETS,
@@ -22,6 +24,7 @@ export async function startEngine(options: { temporalAddress: string; taskQueue:
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     PORT: String(port),
+    WORKER_METRICS_PORT: String(workerMetricsPort),
     LOG_LEVEL: 'warn',
     ...options.env,
   };

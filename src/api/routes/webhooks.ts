@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { ingestStripeWebhook, type WebhookDeps } from '../../webhooks/stripe-webhook';
+import { ingestStripeWebhook, webhookLogFields, type WebhookDeps } from '../../webhooks/stripe-webhook';
 
 export function webhooksRouter(deps: WebhookDeps & { log: { info: (obj: object, msg: string) => void } }): Router {
   const router = Router();
@@ -7,7 +7,10 @@ export function webhooksRouter(deps: WebhookDeps & { log: { info: (obj: object, 
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const result = await ingestStripeWebhook(deps, body, req.get('stripe-signature'));
-    deps.log.info({ stripeEventId: result.eventId, ...result }, 'stripe webhook');
+    // Carried by this line and by pino-http's request line (res.locals → customProps).
+    const fields = webhookLogFields(result);
+    res.locals.logFields = fields;
+    deps.log.info({ ...fields, outcome: result.outcome }, 'stripe webhook');
     res.json({ received: true, ...result });
   });
   return router;

@@ -1,0 +1,109 @@
+// The operator's view: the Temporal Web UI served by the dev server, opened
+// in Debian's Chromium (driven by playwright-core), lists a workspace
+// workflow found by a search-attribute query. No worker is needed: the UI
+// lists a started workflow whether or not anything runs it.
+//
+// Chromium comes from `npm run setup` (apt-get install chromium) or
+// CHROMIUM_PATH. Without it this test fails, it does not skip.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { searchAttributes } from '../../workflows/definitions';
+import { uniqueId } from '../support/db';
+
+/** CHROMIUM_PATH, else Debian's `chromium` on PATH; a clear error when neither exists. */
+function chromiumPath(): string {
+  const override = process.env.CHROMIUM_PATH;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`CHROMIUM_PATH=${override} does not exist`);
+    return override;
+  }
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('Chromium is not installed: run `npm run setup` (apt-get install chromium) or set CHROMIUM_PATH');
+  }
+}
+
+let temporal: TemporalDevServer;
+let connection: Connection;
+let context: BrowserContext | undefined;
+let profileDir: string | undefined;
+
+beforeAll(async () => {
+  temporal = await startTemporalDevServer({ headless: false });
+  connection = await Connection.connect({ address: temporal.address });
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await connection?.close();
+  await temporal?.stop();
+});
+
+test('the Web UI finds a workspace workflow by a search-attribute query', async () => {
+  const executablePath = chromiumPath();
+  expect(temporal.uiUrl).toBeDefined();
+
+  const workspaceId = uniqueId('ws-ui');
+  const workflowId = `workspace/${workspaceId}`;
+  const client = new Client({ connection, namespace: temporal.namespace });
+  // Also a second workspace, which the query must leave out.
+  const otherId = uniqueId('ws-ui-other');
+  for (const id of [workspaceId, otherId]) {
+    await client.workflow.start('workspaceWorkflow', {
+      workflowId: `workspace/${id}`,
+      taskQueue: 'web-ui-test-no-worker',
+      args: [{ workspaceId: id }],
+      typedSearchAttributes: [
+        { key: searchAttributes.workspaceId, value: id },
+        { key: searchAttributes.planId, value: 'essential' },
+      ],
+    });
+  }
+
+  profileDir = mkdtempSync(path.join(tmpdir(), 'web-ui-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    viewport: { width: 1400, height: 900 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const query = `WorkspaceId = '${workspaceId}'`;
+  const url = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent(query)}`;
+
+  // Visibility is eventually consistent: reload until the list shows it.
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    try {
+      await page.getByText(workflowId, { exact: true }).first().waitFor({ state: 'visible', timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await page.screenshot({ path: path.join(tmpdir(), 'web-ui-test-failure.png'), fullPage: true });
+        throw err;
+      }
+    }
+  }
+  await page.screenshot({ path: path.join(tmpdir(), 'web-ui-test.png'), fullPage: true });
+
+  // The query, not just the page, selected it: the other workspace is not listed.
+  expect(await page.getByText(`workspace/${otherId}`).count()).toBe(0);
+  expect(await page.getByText('workspaceWorkflow').count()).toBeGreaterThan(0);
+}, 120_000);
