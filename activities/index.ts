@@ -5,6 +5,8 @@ import type Stripe from 'stripe';
 import { createProjectionActivities } from './billing-projection';
 import { createDunningActivities } from './dunning-outbox';
 import { createEnterpriseActivities } from './enterprise-controls';
+import { createOperatorAuditActivities } from './operator-audit';
+import { createResyncActivities } from './stripe-resync';
 import { createRunContextActivities, type EngineSettings } from './settings';
 import { createSpendControlActivities } from './spend-controls';
 import { createCheckoutActivities } from './stripe-checkout';
@@ -34,6 +36,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createEnterpriseActivities(deps),
     ...createWalletLedgerActivities(deps),
     ...createMeterEventActivities(deps),
+    ...createOperatorAuditActivities(deps),
+    ...createResyncActivities(deps),
   };
 }
 
@@ -42,6 +46,8 @@ export type { DunningReminderInput } from './dunning-outbox';
 export type { EngineSettings, RunContext } from './settings';
 export type { WorkspaceBillingRef } from './spend-controls';
 export type { InvoicingControls } from './enterprise-controls';
+export type { OperatorActionName, OperatorActionRecord } from './operator-audit';
+export type { ResyncInput } from './stripe-resync';
 export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
 export type { CreatedCheckout, CreateCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
 export type {

@@ -9,6 +9,9 @@ import type { PlanChangeRequest, PlanChangeTiming } from '../src/domain/plan-cha
 import type { Interval, PlanId } from '../src/domain/plans';
 import type { TopUpRequest } from '../src/domain/schemas';
 import type { InvoicingControls } from '../activities/enterprise-controls';
+import type { OperatorActionName } from '../activities/operator-audit';
+import type { ExtendGraceRequest, OperatorActionRequest } from '../src/domain/operator-actions';
+import type { StateSummary } from '../src/domain/state-summary';
 
 export const DEFAULT_TASK_QUEUE = 'billing';
 export const WORKSPACE_WORKFLOW_TYPE = 'workspaceWorkflow';
@@ -81,6 +84,28 @@ export interface TopUpResult {
 export const startTopUpUpdate = defineUpdate<TopUpResult, [TopUpRequest]>('startTopUp');
 /** Enterprise invoicing: collection by invoice with net terms, or automatic charges. */
 export const setInvoicingControlsUpdate = defineUpdate<{ collectionMethod: string; daysUntilDue: number | null }, [InvoicingControls]>('setInvoicingControls');
+// Operator actions: Updates with a required reason and request id, recorded
+// in the operator_audit table and in the workflow history.
+export interface OperatorActionResult {
+  action: OperatorActionName;
+  requestId: string;
+  /** False when this request id was already applied (nothing done twice). */
+  applied: boolean;
+  /** What the action did, as recorded in the audit row. */
+  details: Record<string, unknown>;
+  /** The workspace's billing state afterwards. */
+  state: StateSummary;
+}
+
+/** Move the open grace window's end later (an expired window extended into the future opens again). */
+export const extendGraceUpdate = defineUpdate<OperatorActionResult, [ExtendGraceRequest]>('extendGrace');
+/** End the grace window as forgiven: no window and no block until newer delinquency evidence. */
+export const endGraceUpdate = defineUpdate<OperatorActionResult, [OperatorActionRequest]>('endGrace');
+/** Cancel the scheduled plan change (or scheduled cancellation). */
+export const cancelScheduledChangeUpdate = defineUpdate<OperatorActionResult, [OperatorActionRequest]>('cancelScheduledChange');
+/** Read the subscription and its latest invoice live from Stripe and apply them as facts. */
+export const resyncFromStripeUpdate = defineUpdate<OperatorActionResult, [OperatorActionRequest]>('resyncFromStripe');
+
 /** A Stripe fact delivered by the webhook endpoint. */
 export const stripeFactSignal = defineSignal<[BillingFact]>('stripeFact');
 /** The workflow's full state, for operators and tests. */

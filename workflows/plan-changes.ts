@@ -37,7 +37,7 @@ function pendingView(p: PendingPlanChange): PendingChangeView {
   return { targetPlanId: p.targetPlanId, interval: p.interval, effectiveAt: iso(p.effectiveAt) };
 }
 
-export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduledChange(): void } {
+export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduledChange(): void; cancelPending(): Promise<PendingChangeView> } {
   let busy = false;
 
   /** One plan-change operation at a time, after the run's settings are loaded. */
@@ -70,9 +70,13 @@ export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduled
   function armScheduledChange(): void {
     const pending = ctx.state().pendingChange;
     if (!pending || pending.targetPlanId === 'essential') return; // Stripe ends the subscription itself.
-    fireAt(pending.effectiveAt - SCHEDULED_CHANGE_LEAD_MS, () => {
-      void exclusively(() => applyScheduled(pending.seq)).catch((err) => log.error('scheduled plan change failed', { err }));
-    });
+    fireAt(
+      pending.effectiveAt - SCHEDULED_CHANGE_LEAD_MS,
+      () => {
+        void exclusively(() => applyScheduled(pending.seq)).catch((err) => log.error('scheduled plan change failed', { err }));
+      },
+      `apply scheduled change to ${pending.targetPlanId} (${pending.interval})`,
+    );
   }
 
   async function applyScheduled(seq: number): Promise<void> {
@@ -201,33 +205,33 @@ export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduled
     { validator: (request) => void decide(validated(planChangeRequestSchema, request), 'apply') },
   );
 
-  setHandler(
-    cancelPendingChangeUpdate,
-    () =>
-      exclusively(async (): Promise<PendingChangeView> => {
-        const state = ctx.state();
-        const pending = state.pendingChange;
-        if (!pending) reject('no_pending_change', 'There is no scheduled plan change to cancel.');
-        if (pending.targetPlanId === 'essential' && state.subscription) {
-          await billing
-            .setCancelAtPeriodEnd({
-              subscriptionId: state.subscription.id,
-              cancel: false,
-              idempotencyKey: `${ctx.workflowId}:plan-change:${pending.seq}:revoke`,
-            })
-            .catch(rethrowActivityFailure);
-        }
-        const now = ctx.state();
-        ctx.setState({ ...now, pendingChange: null, version: now.version + 1 });
-        await ctx.persist();
-        return pendingView(pending);
-      }),
-    {
-      validator: () => {
-        if (!ctx.state().pendingChange) reject('no_pending_change', 'There is no scheduled plan change to cancel.');
-      },
-    },
-  );
+  /** Cancels the scheduled change (a scheduled cancellation is revoked in Stripe); returns what was cancelled. */
+  function cancelPending(): Promise<PendingChangeView> {
+    return exclusively(async (): Promise<PendingChangeView> => {
+      const state = ctx.state();
+      const pending = state.pendingChange;
+      if (!pending) reject('no_pending_change', 'There is no scheduled plan change to cancel.');
+      if (pending.targetPlanId === 'essential' && state.subscription) {
+        await billing
+          .setCancelAtPeriodEnd({
+            subscriptionId: state.subscription.id,
+            cancel: false,
+            idempotencyKey: `${ctx.workflowId}:plan-change:${pending.seq}:revoke`,
+          })
+          .catch(rethrowActivityFailure);
+      }
+      const now = ctx.state();
+      ctx.setState({ ...now, pendingChange: null, version: now.version + 1 });
+      await ctx.persist();
+      return pendingView(pending);
+    });
+  }
 
-  return { armScheduledChange };
+  setHandler(cancelPendingChangeUpdate, cancelPending, {
+    validator: () => {
+      if (!ctx.state().pendingChange) reject('no_pending_change', 'There is no scheduled plan change to cancel.');
+    },
+  });
+
+  return { armScheduledChange, cancelPending };
 }

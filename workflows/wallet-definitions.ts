@@ -41,6 +41,8 @@ export interface GrantCreditRequest {
   reason: string;
   /** The operator's reference for this grant: a repeated request with it grants once. */
   reference: string;
+  /** Who sent it (operator-api, ops-cli); recorded in the audit row. */
+  actor?: string;
 }
 
 /** New usage events were recorded for the workspace: rate and debit them (one signal per batch). */

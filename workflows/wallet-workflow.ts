@@ -48,9 +48,13 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
     const at = nextMonthStart(Date.now());
     if (armedMonths.has(at)) return;
     armedMonths.add(at);
-    fireAt(at, () => {
-      monthRolled = true;
-    });
+    fireAt(
+      at,
+      () => {
+        monthRolled = true;
+      },
+      'month boundary: spend controls reset',
+    );
   }
 
   /**
@@ -123,16 +127,26 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
   setHandler(
     grantCreditUpdate,
     (request) =>
-      exclusively(() =>
-        durable.creditWallet({
+      exclusively(async () => {
+        const result = await durable.creditWallet({
           workspaceId,
           kind: 'grant',
           amountCents: request.amountCents,
           sourceType: 'operator_grant',
           sourceId: request.reference,
           reason: request.reason,
-        }),
-      ),
+        });
+        // The audit row (request id from the reference, so a repeated grant is recorded once).
+        await durable.recordOperatorAction({
+          workspaceId,
+          action: 'grant_credit',
+          reason: request.reason,
+          actor: request.actor ?? 'operator',
+          requestId: `grant:${request.reference}`,
+          details: { amountCents: request.amountCents, reference: request.reference, credited: result.credited, balanceCents: result.balanceCents },
+        });
+        return result;
+      }),
     {
       validator(request) {
         const ok = Number.isSafeInteger(request.amountCents) && request.amountCents > 0 && request.reason?.trim() && request.reference?.trim();

@@ -36,9 +36,10 @@ export function rethrowActivityFailure(err: unknown): never {
  * cancelled: cancelling a timer that fired in the same workflow task hangs
  * the time-skipping test server (sdk-java #2606, #3088), and a timer that
  * outlives its purpose costs nothing — `onFire` re-checks the state.
+ * `summary` names the timer in the Web UI as a billing step.
  */
-export function fireAt(atMs: number, onFire: () => void): void {
-  sleep(Math.max(0, atMs - Date.now())).then(onFire, (err) => {
+export function fireAt(atMs: number, onFire: () => void, summary?: string): void {
+  sleep(Math.max(0, atMs - Date.now()), summary ? { summary } : undefined).then(onFire, (err) => {
     if (!isCancellation(err)) throw err;
   });
 }

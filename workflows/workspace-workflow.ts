@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   log,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -30,6 +31,7 @@ import { decideCheckout, type CheckoutRequest } from '../src/domain/checkout-rul
 import { evaluateDunning, type DunningPolicy } from '../src/domain/dunning';
 import { settlePendingChange } from '../src/domain/plan-change-rules';
 import { toProjection } from '../src/domain/projection';
+import { summarizeState } from '../src/domain/state-summary';
 import { checkoutRequestSchema, invoicingControlsSchema, topUpRequestSchema, type TopUpRequest } from '../src/domain/schemas';
 import {
   searchAttributes,
@@ -42,8 +44,10 @@ import {
   type TopUpResult,
   type WorkspaceWorkflowInput,
 } from './definitions';
+import { registerOperatorHandlers } from './operator-actions';
 import { registerPlanChangeHandlers } from './plan-changes';
 import { billing, durable, fireAt, local, reject, rethrowActivityFailure } from './workflow-support';
+
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
   const { workspaceId } = input;
@@ -67,6 +71,8 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   });
 
   function publishSearchAttributes(snapshot: WorkspaceState): void {
+    // The Web UI's "current details": a query-served summary, no history event.
+    setCurrentDetails(summarizeState(snapshot).text);
     const p = toProjection(snapshot);
     const key = `${p.planId}|${p.status}|${p.mode}|${p.grace?.endsAt ?? ''}`;
     if (key === publishedAttributes) return;
@@ -99,9 +105,13 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   }
 
   function armCheckoutExpiry(checkout: OpenCheckout): void {
-    fireAt(checkout.expiresAt, () => {
-      state = expireCheckoutIfDue(state, checkout.id, Date.now());
-    });
+    fireAt(
+      checkout.expiresAt,
+      () => {
+        state = expireCheckoutIfDue(state, checkout.id, Date.now());
+      },
+      `checkout ${checkout.id} expires`,
+    );
   }
 
   /** Arms a timer for the grace window's next step (a reminder or its end). */
@@ -111,10 +121,16 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     if (dueReminders.length > 0 || (nextAt !== null && nextAt <= Date.now())) dunningDue = true;
     if (nextAt === null || armedDunningTimes.has(nextAt)) return;
     armedDunningTimes.add(nextAt);
-    fireAt(nextAt, () => {
-      armedDunningTimes.delete(nextAt);
-      dunningDue = true;
-    });
+    const grace = state.grace;
+    const step = nextAt >= grace.endsAt ? 'grace window ends (enforced recovery)' : 'dunning reminder due';
+    fireAt(
+      nextAt,
+      () => {
+        armedDunningTimes.delete(nextAt);
+        dunningDue = true;
+      },
+      step,
+    );
   }
 
   /** Expires the window at its end and records the reminders that are due, each once. */
@@ -233,6 +249,19 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     },
     settings: () => settings,
     persist,
+  });
+  registerOperatorHandlers({
+    workspaceId,
+    workflowId,
+    state: () => state,
+    setState: (next) => {
+      state = next;
+    },
+    settings: () => settings,
+    persist,
+    armDunning,
+    applyFact: applyStripeFact,
+    cancelPendingChange: planChanges.cancelPending,
   });
   setHandler(stateQuery, () => state);
   setHandler(stripeFactSignal, (fact) => {

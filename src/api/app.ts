@@ -9,6 +9,7 @@ import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { WorkspaceClient } from '../temporal/workspace-client';
 import { requireBearer } from './auth';
+import { createApiMetrics, type ApiMetrics } from './metrics';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
@@ -35,6 +36,10 @@ export interface AppDeps {
     | 'grantCredit'
     | 'setContractPrices'
     | 'setInvoicingControls'
+    | 'extendGrace'
+    | 'endGrace'
+    | 'resyncFromStripe'
+    | 'cancelScheduledChange'
   >;
   /** The /access hot path (started and stopped by the owner of the app). */
   access: Pick<AccessService, 'check'>;
@@ -45,19 +50,53 @@ export interface AppDeps {
     STRIPE_WEBHOOK_SECRET: string;
     WALLET_MINIMUM_CENTS: number;
     PUBLIC_SALES_CONTACT_URL: string;
+    /** GET /metrics (Prometheus); default true. */
+    METRICS_ENABLED?: boolean;
   };
+  /** The registry behind /metrics; a new one per app when not given. */
+  metrics?: ApiMetrics;
 }
+
+/**
+ * Every log line of a request on /v1/workspaces/{id}/… (and the operator's)
+ * carries workspaceId and its workflowId; params are known only once the
+ * path matched, hence a middleware on that path rather than pino-http's
+ * request start.
+ */
+const workspaceLogFields: express.RequestHandler = (req, res, next) => {
+  const workspaceId = req.params.workspaceId;
+  if (typeof workspaceId === 'string' && workspaceId) {
+    const fields = { workspaceId, workflowId: `workspace/${workspaceId}` };
+    res.locals.logFields = fields;
+    req.log = req.log.child(fields);
+  }
+  next();
+};
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, log } = deps;
+  const metricsEnabled = config.METRICS_ENABLED ?? true;
+  const metrics = metricsEnabled ? (deps.metrics ?? createApiMetrics()) : undefined;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  if (metrics) {
+    // Unauthenticated, like most scrape targets: keep it inside the network.
+    app.get('/metrics', metrics.handler);
+    app.use(metrics.middleware);
+  }
   // The gateway's hot path goes first, ahead of per-request logging and body
   // parsing (it has no body): bearer auth, validation, the cached answer.
   // Its failures still reach problemHandler, which logs every 5xx.
   app.get('/v1/workspaces/:workspaceId/access', requireBearer(config.APP_API_TOKEN, 'billing'), accessRoute(deps.access));
-  app.use(pinoHttp({ logger: log, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({
+      logger: log,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      customProps: (_req, res) => ((res as express.Response).locals?.logFields as object | undefined) ?? {},
+    }),
+  );
+  app.use(['/v1/workspaces/:workspaceId', '/v1/operator/workspaces/:workspaceId'], workspaceLogFields);
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));
   app.use(docsRouter());
@@ -68,6 +107,7 @@ export function createApp(deps: AppDeps): express.Express {
       webhookSecret: config.STRIPE_WEBHOOK_SECRET,
       workspaces: deps.workspaces,
       log,
+      metrics,
     }),
   );
 
@@ -77,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
   operator.use(express.json({ limit: '1mb' }));
   operator.use(operatorRouter({ workspaces: deps.workspaces }));
   operator.use((req, _res, next) => next(new DomainError('not_found', `No operator route for ${req.method} ${req.path}.`)));
+  if (metrics) operator.use(metrics.rememberRoute);
   app.use('/v1/operator', operator);
 
   const v1 = express.Router();
@@ -87,9 +128,15 @@ export function createApp(deps: AppDeps): express.Express {
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }),
   );
   v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }));
+  if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
 
   app.use((req, _res, next) => next(new DomainError('not_found', `No route for ${req.method} ${req.path}.`)));
-  app.use(problemHandler({ salesContactUrl: config.PUBLIC_SALES_CONTACT_URL, log }));
+  // The request's logger (with workspaceId where the route has one) when pino-http ran.
+  const problems = problemHandler({ salesContactUrl: config.PUBLIC_SALES_CONTACT_URL, log });
+  app.use(((err, req, res, next) =>
+    req.log
+      ? problemHandler({ salesContactUrl: config.PUBLIC_SALES_CONTACT_URL, log: req.log })(err, req, res, next)
+      : problems(err, req, res, next)) as express.ErrorRequestHandler);
   return app;
 }

@@ -16,6 +16,7 @@ import {
   topUpRequestSchema,
   workspaceIdSchema,
 } from '../domain/schemas';
+import { extendGraceRequestSchema, operatorActionSchema } from '../domain/operator-actions';
 import { spendControlsSchema } from '../domain/spend-rules';
 import { usageBatchSchema } from '../domain/usage';
 import {
@@ -174,6 +175,28 @@ export function openApiDocument() {
     request: { params: workspace, body: body(invoicingControlsSchema) },
     responses: { 200: { description: 'Applied to the Stripe subscription' }, 409: problem('no_active_subscription or not_available_on_plan') },
   });
+  const operatorActions: [string, string, z.ZodType][] = [
+    ['grace/extend', 'Operator: move the grace window\'s end later (byMs or untilMs); an expired window extended into the future opens again', extendGraceRequestSchema],
+    ['grace/end', 'Operator: end the grace window as forgiven (no window, no block until newer delinquency evidence)', operatorActionSchema],
+    ['resync', 'Operator: re-read the subscription and its latest invoice from Stripe and apply them', operatorActionSchema],
+    ['scheduled-change/cancel', 'Operator: cancel the scheduled plan change', operatorActionSchema],
+  ];
+  for (const [suffix, summary, schema] of operatorActions) {
+    registry.registerPath({
+      method: 'post',
+      path: `/v1/operator/workspaces/{workspaceId}/${suffix}`,
+      summary,
+      description: 'A validated Update on the workspace workflow with a required reason and requestId (a repeated requestId is applied once); recorded in operator_audit with actor operator-api. Answers the action, what it did and the resulting state summary.',
+      security: operatorSecurity,
+      request: { params: workspace, body: body(schema) },
+      responses: {
+        200: { description: '{ action, requestId, applied, details, state }' },
+        400: problem('validation_failed (reason of at least 3 characters and requestId required)'),
+        404: problem('workspace_not_found or no_pending_change'),
+        409: problem('no_grace_window or no_active_subscription'),
+      },
+    });
+  }
   registry.registerPath({
     method: 'post',
     path: '/webhooks/stripe',

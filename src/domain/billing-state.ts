@@ -52,6 +52,14 @@ export interface WorkspaceState {
   invoices: InvoiceRecord[];
   /** The past_due grace window, with absolute timestamps; null when none is open. */
   grace: GraceWindow | null;
+  /**
+   * When an operator ended the grace window as forgiven (workflow time):
+   * delinquency evidence at or before it opens no window; only newer
+   * evidence (a later failed attempt, a later past_due) does. Null if never.
+   */
+  graceWaivedAt: number | null;
+  /** Request ids of recent operator actions (bounded): a repeated request is applied once. */
+  operatorRequestIds: string[];
   /** A plan change scheduled for a later date (e.g. a downgrade at period end). */
   pendingChange: PendingPlanChange | null;
   /** Number of plan changes requested: part of idempotency keys. */
@@ -88,6 +96,8 @@ export function initialState(workspaceId: string): WorkspaceState {
     recentEventIds: [],
     invoices: [],
     grace: null,
+    graceWaivedAt: null,
+    operatorRequestIds: [],
     pendingChange: null,
     planChangeSeq: 0,
     topUpSeq: 0,
@@ -314,7 +324,8 @@ export function applyFact(state: WorkspaceState, fact: BillingFact): WorkspaceSt
  * checkout completion or invoice.paid) can move the window.
  */
 function delinquencyEvidenceAt(state: WorkspaceState): number | null {
-  const evidence = delinquencyEvidence(state);
+  const waivedAt = state.graceWaivedAt ?? null;
+  const evidence = delinquencyEvidence(state).filter((e) => waivedAt === null || e.at > waivedAt);
   const current = evidence.filter((e) => !e.paidSince);
   const times = (current.length > 0 ? current : evidence).map((e) => e.at);
   return times.length > 0 ? Math.min(...times) : null;
@@ -332,7 +343,10 @@ export function reconcileGrace(state: WorkspaceState, policy: DunningPolicy): Wo
   if (startAt === null) return grace ? { ...state, grace: null, version: state.version + 1 } : state;
   if (!grace) return { ...state, grace: openGrace(startAt, policy), version: state.version + 1 };
   if (!grace.expired && startAt < grace.startedAt) {
-    return { ...state, grace: { ...openGrace(startAt, policy), remindersSent: grace.remindersSent }, version: state.version + 1 };
+    const reopened = openGrace(startAt, policy);
+    // An end an operator chose stays, unless the new evidence gives a later one.
+    const endsAt = grace.extendedAt === undefined ? reopened.endsAt : Math.max(reopened.endsAt, grace.endsAt);
+    return { ...state, grace: { ...grace, ...reopened, endsAt, remindersSent: grace.remindersSent }, version: state.version + 1 };
   }
   return state;
 }

@@ -26,6 +26,8 @@ export interface GraceWindow {
   expired: boolean;
   /** Reminder offsets already sent for this window. */
   remindersSent: number[];
+  /** Set when an operator moved the end (workflow time): later evidence keeps the operator's end. */
+  extendedAt?: number;
 }
 
 export function dunningStages(policy: DunningPolicy): DunningStage[] {

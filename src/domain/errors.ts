@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'no_active_subscription',
   'no_change',
   'no_pending_change',
+  'no_grace_window',
+  'workspace_not_found',
   'payment_recovery_required',
   'enforced_recovery',
   'subscription_not_synced',

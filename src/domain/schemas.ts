@@ -63,4 +63,5 @@ export const grantCreditRequestSchema = z.strictObject({
   amountCents: z.number().int().min(1).max(100_000_000),
   reason: z.string().trim().min(3).max(500),
   reference: z.string().trim().min(1).max(128).describe("The operator's reference (e.g. contract or ticket id): a repeated request with it grants once"),
+  actor: z.string().trim().min(1).max(64).optional().describe('Who grants (recorded in the audit trail); operator-api when absent'),
 });

@@ -2,7 +2,7 @@
 // Pure: works on the parsed event JSON, validated with zod so a malformed
 // payload is reported instead of half-read. Times become epoch milliseconds.
 import { z } from 'zod';
-import type { StripeFact, StripeSubscriptionStatus, TopUpPaidFact } from './billing-facts';
+import type { InvoiceChangedFact, InvoiceStatus, StripeFact, StripeSubscriptionStatus, SubscriptionChangedFact, TopUpPaidFact } from './billing-facts';
 import { isInterval, isPlanId, parseLookupKey, type Interval, type PlanId } from './plans';
 
 const metadata = z.record(z.string(), z.string()).nullish();
@@ -67,6 +67,8 @@ const invoice = z.object({
   amount_remaining: z.number().int().nullish(),
   currency: z.string(),
   hosted_invoice_url: z.string().nullish(),
+  attempted: z.boolean().nullish(),
+  attempt_count: z.number().int().nullish(),
   subscription: idOf.optional(),
   parent: z
     .object({ subscription_details: z.object({ subscription: idOf.optional() }).nullish() })
@@ -146,6 +148,55 @@ function topUpPaid(base: { eventId: string; occurredAt: number }, meta: Record<s
   return { ...base, kind: 'top_up_paid', topUpId: meta.topUpId, amountCents: amount, currency };
 }
 
+type FactBase = { eventId: string; occurredAt: number };
+
+/** A subscription object (from an event, or retrieved live) as a billing fact. */
+export function subscriptionFact(object: unknown, base: FactBase, deleted: boolean, what = 'subscription'): SubscriptionChangedFact {
+  const sub = parse(subscription, object, what);
+  const item = sub.items?.data[0];
+  const fromPrice = parseLookupKey(item?.price?.lookup_key);
+  const plan = fromPrice ?? planFromMetadata(sub.metadata);
+  const periodEnd = item?.current_period_end ?? sub.current_period_end ?? null;
+  const status: StripeSubscriptionStatus = deleted ? 'canceled' : sub.status;
+  return {
+    ...base,
+    kind: 'subscription_changed',
+    subscriptionId: sub.id,
+    itemId: item?.id ?? null,
+    customerId: sub.customer,
+    status,
+    planId: plan.planId,
+    interval: plan.interval,
+    currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
+    cancelAtPeriodEnd: sub.cancel_at_period_end ?? false,
+  };
+}
+
+function invoiceFactOf(inv: z.infer<typeof invoice>, base: FactBase, status: InvoiceStatus, paymentFailed: boolean): InvoiceChangedFact {
+  return {
+    ...base,
+    kind: 'invoice_changed',
+    invoiceId: inv.id,
+    subscriptionId: inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null,
+    status,
+    paymentFailed,
+    amountDueCents: inv.amount_remaining ?? inv.amount_due,
+    currency: inv.currency,
+    hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
+  };
+}
+
+/**
+ * An invoice retrieved live (no event type to say what happened): its own
+ * status, and a failed payment when it is still open after a collection attempt.
+ */
+export function liveInvoiceFact(object: unknown, base: FactBase): InvoiceChangedFact | null {
+  const inv = parse(invoice, object, 'invoice');
+  if (!inv.status || inv.status === 'draft') return null;
+  const failed = inv.status === 'open' && inv.attempted === true && (inv.attempt_count ?? 1) > 0;
+  return invoiceFactOf(inv, base, inv.status, failed);
+}
+
 /** The fact an event carries, or null for event types (and objects) the engine does not act on. */
 export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
   const base = { eventId: event.id, occurredAt: event.created * 1000 };
@@ -170,26 +221,8 @@ export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
     }
     case 'customer.subscription.created':
     case 'customer.subscription.updated':
-    case 'customer.subscription.deleted': {
-      const sub = parse(subscription, event.data.object, event.type);
-      const item = sub.items?.data[0];
-      const fromPrice = parseLookupKey(item?.price?.lookup_key);
-      const plan = fromPrice ?? planFromMetadata(sub.metadata);
-      const periodEnd = item?.current_period_end ?? sub.current_period_end ?? null;
-      const status: StripeSubscriptionStatus = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
-      return {
-        ...base,
-        kind: 'subscription_changed',
-        subscriptionId: sub.id,
-        itemId: item?.id ?? null,
-        customerId: sub.customer,
-        status,
-        planId: plan.planId,
-        interval: plan.interval,
-        currentPeriodEnd: periodEnd === null ? null : periodEnd * 1000,
-        cancelAtPeriodEnd: sub.cancel_at_period_end ?? false,
-      };
-    }
+    case 'customer.subscription.deleted':
+      return subscriptionFact(event.data.object, base, event.type === 'customer.subscription.deleted', event.type);
     case 'invoice.payment_failed':
     case 'invoice.paid':
     case 'invoice.finalized':
@@ -197,17 +230,7 @@ export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
     case 'invoice.marked_uncollectible': {
       const inv = parse(invoice, event.data.object, event.type);
       const status = event.type === 'invoice.paid' ? 'paid' : event.type === 'invoice.voided' ? 'void' : (inv.status ?? 'open');
-      return {
-        ...base,
-        kind: 'invoice_changed',
-        invoiceId: inv.id,
-        subscriptionId: inv.parent?.subscription_details?.subscription ?? inv.subscription ?? null,
-        status: event.type === 'invoice.marked_uncollectible' ? 'uncollectible' : status,
-        paymentFailed: event.type === 'invoice.payment_failed',
-        amountDueCents: inv.amount_remaining ?? inv.amount_due,
-        currency: inv.currency,
-        hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
-      };
+      return invoiceFactOf(inv, base, event.type === 'invoice.marked_uncollectible' ? 'uncollectible' : status, event.type === 'invoice.payment_failed');
     }
     case 'payment_intent.succeeded': {
       const intent = parse(paymentIntent, event.data.object, event.type);

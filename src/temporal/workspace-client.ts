@@ -13,11 +13,18 @@ import type { SpendControls } from '../domain/spend-rules';
 import type { RequestFamily } from '../domain/plans';
 import type { InvoicingControls } from '../../activities/enterprise-controls';
 import type { CheckoutRequest } from '../domain/checkout-rules';
+import type { WorkspaceState } from '../domain/billing-state';
+import type { ExtendGraceRequest, OperatorActionRequest } from '../domain/operator-actions';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
 import {
   applyPlanChangeUpdate,
   cancelPendingChangeUpdate,
+  cancelScheduledChangeUpdate,
+  endGraceUpdate,
+  extendGraceUpdate,
   previewPlanChangeUpdate,
+  resyncFromStripeUpdate,
+  stateQuery,
   searchAttributes,
   setInvoicingControlsUpdate,
   startCheckoutUpdate,
@@ -26,6 +33,7 @@ import {
   WORKSPACE_WORKFLOW_TYPE,
   workflowIdFor,
   type CheckoutResult,
+  type OperatorActionResult,
   type PendingChangeView,
   type PlanChangePreviewResult,
   type PlanChangeResult,
@@ -54,6 +62,7 @@ const NO_SUBSCRIPTION = {
   message: 'The workspace has no active subscription; start a checkout instead.',
 };
 const UPDATE_DEADLINE_MS = 60_000;
+const UNKNOWN_WORKSPACE = { code: 'workspace_not_found' as const, message: 'The workspace has no billing workflow.' };
 
 function startOptions(workspaceId: string, taskQueue: string) {
   const args: [WorkspaceWorkflowInput] = [{ workspaceId }];
@@ -61,6 +70,8 @@ function startOptions(workspaceId: string, taskQueue: string) {
     workflowId: workflowIdFor(workspaceId),
     taskQueue,
     args,
+    staticSummary: `Billing lifecycle of workspace ${workspaceId}`,
+    staticDetails: 'Subscription, grace window and plan changes of one workspace. Current state: see "current details" and the search attributes.',
     typedSearchAttributes: [
       { key: searchAttributes.workspaceId, value: workspaceId },
       { key: searchAttributes.planId, value: 'essential' },
@@ -212,6 +223,33 @@ export class WorkspaceClient {
       code: 'no_pending_change',
       message: 'There is no scheduled plan change to cancel.',
     });
+  }
+
+  // Operator actions: Updates on the existing workflow (a workspace without
+  // one is unknown to billing: workspace_not_found).
+  private operatorAction<A>(workspaceId: string, update: import('@temporalio/common').UpdateDefinition<OperatorActionResult, [A]>, request: A): Promise<OperatorActionResult> {
+    return this.updateExisting(workspaceId, (h) => h.executeUpdate(update, { args: [request] }), UNKNOWN_WORKSPACE);
+  }
+
+  extendGrace(workspaceId: string, request: ExtendGraceRequest): Promise<OperatorActionResult> {
+    return this.operatorAction(workspaceId, extendGraceUpdate, request);
+  }
+
+  endGrace(workspaceId: string, request: OperatorActionRequest): Promise<OperatorActionResult> {
+    return this.operatorAction(workspaceId, endGraceUpdate, request);
+  }
+
+  cancelScheduledChange(workspaceId: string, request: OperatorActionRequest): Promise<OperatorActionResult> {
+    return this.operatorAction(workspaceId, cancelScheduledChangeUpdate, request);
+  }
+
+  resyncFromStripe(workspaceId: string, request: OperatorActionRequest): Promise<OperatorActionResult> {
+    return this.operatorAction(workspaceId, resyncFromStripeUpdate, request);
+  }
+
+  /** The workflow's full state (operators, the ops CLI). */
+  state(workspaceId: string): Promise<WorkspaceState> {
+    return this.updateExisting(workspaceId, (h) => h.query(stateQuery), UNKNOWN_WORKSPACE);
   }
 
   async ping(): Promise<void> {

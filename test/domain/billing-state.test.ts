@@ -104,6 +104,8 @@ describe('initial state', () => {
       recentEventIds: [],
       invoices: [],
       grace: null,
+      graceWaivedAt: null,
+      operatorRequestIds: [],
       pendingChange: null,
       planChangeSeq: 0,
       topUpSeq: 0,

@@ -71,7 +71,22 @@ async function main() {
       await workspaces.deliverFact(walletWorkspace, { kind: 'top_up_paid', eventId: 'evt_top_up', occurredAt: 0, topUpId: 'tu_replay_1', amountCents: 5000, currency: 'usd' });
       await env.sleep(32 * 86_400_000);
 
+      // Operator actions: extend the window, let it expire, reopen it, forgive it; cancel a scheduled change; resync.
+      const operated = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-operator' };
+      const why = (requestId: string) => ({ reason: 'replay scenario', requestId, actor: 'replay' });
+      await workspaces.deliverFact(operated.workspaceId, fact('customer.subscription.created', subscription(operated)));
+      await workspaces.applyPlanChange(operated.workspaceId, { targetPlanId: 'essential', interval: 'month' });
+      await workspaces.cancelScheduledChange(operated.workspaceId, why('op-4'));
+      await workspaces.deliverFact(operated.workspaceId, fact('invoice.payment_failed', invoice(operated, { id: 'in_operated', status: 'open' })));
+      await env.sleep(86_400_000);
+      await workspaces.extendGrace(operated.workspaceId, { ...why('op-1'), byMs: 86_400_000 });
+      await env.sleep(TEST_SETTINGS.gracePeriodMs + 60_000);
+      await workspaces.extendGrace(operated.workspaceId, { ...why('op-2'), byMs: 2 * 86_400_000 });
+      await workspaces.endGrace(operated.workspaceId, why('op-3'));
+      await workspaces.resyncFromStripe(operated.workspaceId, why('op-5'));
+
       const recorded = [
+        { name: operated.workspaceId, workflowId: workflowIdFor(operated.workspaceId) },
         { name: dunning.workspaceId, workflowId: workflowIdFor(dunning.workspaceId) },
         { name: changing.workspaceId, workflowId: workflowIdFor(changing.workspaceId) },
         { name: walletWorkspace, workflowId: walletWorkflowIdFor(walletWorkspace) },

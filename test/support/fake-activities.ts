@@ -2,6 +2,7 @@
 // the real ones (a signature change breaks these tests at compile time) and
 // recording every call so tests can assert what the workflow asked for.
 import type { Activities, EngineSettings } from '../../activities';
+import type { BillingFact } from '../../src/domain/billing-facts';
 import type { BillingProjection } from '../../src/domain/projection';
 import type { PlanId } from '../../src/domain/plans';
 
@@ -14,7 +15,12 @@ export const TEST_SETTINGS: EngineSettings = {
 
 export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
   /** What the fake database holds, set by tests: plans per workspace, spend per workspace and month. */
-  const world = { planOf: new Map<string, PlanId>(), spendOf: new Map<string, number>() };
+  const world = {
+    planOf: new Map<string, PlanId>(),
+    spendOf: new Map<string, number>(),
+    /** What the fake Stripe answers a resync with, per subscription id (occurredAt and eventId are filled in). */
+    liveFactsOf: new Map<string, BillingFact[]>(),
+  };
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
     sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
@@ -30,6 +36,8 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     ratings: [] as Parameters<Activities['rateAndDebitUsage']>[0][],
     credits: [] as Parameters<Activities['creditWallet']>[0][],
     usageReports: [] as Parameters<Activities['reportUsageToStripe']>[0][],
+    audits: [] as Parameters<Activities['recordOperatorAction']>[0][],
+    resyncs: [] as Parameters<Activities['readStripeSubscriptionFacts']>[0][],
   };
   /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
   const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
@@ -102,6 +110,15 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     },
     async setInvoicingControls({ controls }) {
       return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.daysUntilDue ?? null };
+    },
+    async recordOperatorAction(input) {
+      const first = !calls.audits.some((a) => a.workspaceId === input.workspaceId && a.requestId === input.requestId);
+      calls.audits.push(input);
+      return first;
+    },
+    async readStripeSubscriptionFacts(input) {
+      calls.resyncs.push(input);
+      return (world.liveFactsOf.get(input.subscriptionId) ?? []).map((f, i) => ({ ...f, eventId: `resync:${input.requestId}:${i}`, occurredAt: input.occurredAt }));
     },
     async recordSpendAlert(input) {
       const first = !calls.spendAlerts.some((a) => a.workspaceId === input.workspaceId && a.month === input.month && a.thresholdPercent === input.thresholdPercent);

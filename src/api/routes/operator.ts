@@ -1,21 +1,31 @@
-// Operator routes (OPERATOR_API_TOKEN): Enterprise contract controls and
-// credit grants. Each is an Update on the workspace's workflows, validated
-// there, with the operator's reason or reference recorded.
+// Operator routes (OPERATOR_API_TOKEN): Enterprise contract controls, credit
+// grants and the operator actions on a workspace's billing (extend or end
+// the grace window, resync from Stripe, cancel the scheduled change). Each
+// is an Update on the workspace's workflows, validated there, with the
+// operator's reason recorded (operator_audit table and workflow history).
 import { Router } from 'express';
 import { z } from 'zod';
+import { extendGraceRequestSchema, operatorActionSchema } from '../../domain/operator-actions';
 import { contractPricesSchema, grantCreditRequestSchema, invoicingControlsSchema, workspaceIdSchema } from '../../domain/schemas';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
+/** Recorded as the actor of actions sent through this API (a body may name a more specific one). */
+export const OPERATOR_API_ACTOR = 'operator-api';
 
-export function operatorRouter(deps: { workspaces: Pick<WorkspaceClient, 'grantCredit' | 'setContractPrices' | 'setInvoicingControls'> }): Router {
+type OperatorWorkspaces = Pick<
+  WorkspaceClient,
+  'grantCredit' | 'setContractPrices' | 'setInvoicingControls' | 'extendGrace' | 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange'
+>;
+
+export function operatorRouter(deps: { workspaces: OperatorWorkspaces }): Router {
   const router = Router();
 
   router.post('/workspaces/:workspaceId/credits', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
     const grant = parseInput(grantCreditRequestSchema, req.body ?? {}, 'body');
-    const result = await deps.workspaces.grantCredit(workspaceId, grant);
+    const result = await deps.workspaces.grantCredit(workspaceId, { ...grant, actor: grant.actor ?? OPERATOR_API_ACTOR });
     res.status(result.credited ? 201 : 200).json(result);
   });
 
@@ -31,6 +41,22 @@ export function operatorRouter(deps: { workspaces: Pick<WorkspaceClient, 'grantC
     const controls = parseInput(invoicingControlsSchema, req.body ?? {}, 'body');
     res.json(await deps.workspaces.setInvoicingControls(workspaceId, controls));
   });
+
+  router.post('/workspaces/:workspaceId/grace/extend', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    const request = parseInput(extendGraceRequestSchema, req.body ?? {}, 'body');
+    res.json(await deps.workspaces.extendGrace(workspaceId, { ...request, actor: request.actor ?? OPERATOR_API_ACTOR }));
+  });
+
+  const simple = (path: string, method: 'post' | 'delete', act: 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange') =>
+    router[method](`/workspaces/:workspaceId/${path}`, async (req, res) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const request = parseInput(operatorActionSchema, req.body ?? {}, 'body');
+      res.json(await deps.workspaces[act](workspaceId, { ...request, actor: request.actor ?? OPERATOR_API_ACTOR }));
+    });
+  simple('grace/end', 'post', 'endGrace');
+  simple('resync', 'post', 'resyncFromStripe');
+  simple('scheduled-change/cancel', 'post', 'cancelScheduledChange');
 
   return router;
 }

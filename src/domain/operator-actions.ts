@@ -1,0 +1,54 @@
+// Operator actions on a workspace's billing state: extend the grace window
+// or end it as forgiven. Pure rules (nowMs is passed in); the workflow's
+// Updates call them, record the audit row and persist. The request schemas
+// are shared by the API, the CLI and the workflow's validators.
+import { z } from 'zod';
+import type { WorkspaceState } from './billing-state';
+import type { ErrorCode } from './errors';
+
+const reason = z.string('A reason is required').trim().min(3, 'A reason of at least 3 characters is required').max(500).describe('Why the operator does this (recorded in the audit trail)');
+const requestId = z
+  .string('A requestId is required')
+  .trim()
+  .min(1, 'A requestId is required')
+  .max(128)
+  .describe('Idempotency key of the action: a repeated request with it is recorded once');
+
+export const operatorActionSchema = z.strictObject({ reason, requestId, actor: z.string().trim().min(1).max(64).optional() });
+export type OperatorActionRequest = z.infer<typeof operatorActionSchema>;
+
+export const extendGraceRequestSchema = operatorActionSchema
+  .extend({
+    byMs: z.number().int().positive().max(90 * 86_400_000).optional().describe('Extend by this long from the later of the current end and now'),
+    untilMs: z.number().int().positive().optional().describe('New end (epoch ms)'),
+  })
+  .refine((r) => (r.byMs === undefined) !== (r.untilMs === undefined), { message: 'Give exactly one of byMs and untilMs', path: ['byMs'] });
+export type ExtendGraceRequest = z.infer<typeof extendGraceRequestSchema>;
+
+export type OperatorDecision = { kind: 'ok'; state: WorkspaceState } | { kind: 'reject'; code: ErrorCode; message: string };
+
+/**
+ * Moves the open window's end later. `byMs` counts from the later of the
+ * current end and now (so "+3d" on an expired window gives three days from
+ * now); `untilMs` must be later than both. An expired window whose new end is
+ * in the future is open again (mode back to billing_recovery).
+ */
+export function extendGrace(state: WorkspaceState, request: Pick<ExtendGraceRequest, 'byMs' | 'untilMs'>, nowMs: number): OperatorDecision {
+  const grace = state.grace;
+  if (!grace) return { kind: 'reject', code: 'no_grace_window', message: 'The workspace has no grace window to extend.' };
+  const endsAt = request.byMs !== undefined ? Math.max(grace.endsAt, nowMs) + request.byMs : (request.untilMs ?? 0);
+  if (endsAt <= grace.endsAt || endsAt <= nowMs) {
+    return { kind: 'reject', code: 'validation_failed', message: 'The new end must be later than the current end and than now.' };
+  }
+  return { kind: 'ok', state: { ...state, grace: { ...grace, endsAt, expired: false, extendedAt: nowMs }, version: state.version + 1 } };
+}
+
+/**
+ * Ends the window as forgiven: no window, no block, for the delinquency known
+ * now. The unpaid invoice stays visible (status and payment recovery follow
+ * Stripe); delinquency evidence newer than nowMs opens a new window.
+ */
+export function waiveGrace(state: WorkspaceState, nowMs: number): OperatorDecision {
+  if (!state.grace) return { kind: 'reject', code: 'no_grace_window', message: 'The workspace has no grace window to end.' };
+  return { kind: 'ok', state: { ...state, grace: null, graceWaivedAt: nowMs, version: state.version + 1 } };
+}
