@@ -278,11 +278,17 @@ describe('production projects', () => {
 describe('freshness: a block is visible within one second', () => {
   async function warm(ws: string, projectId: string) {
     expect(await check(ws, projectId)).toMatchObject({ allowed: true, reasons: [] });
-    // The registration evicts the workspace; the next read caches it again.
-    expect(await check(ws, projectId)).toMatchObject({ allowed: true, reasons: [] });
-    const before = access.stats();
-    expect(await check(ws, projectId)).toMatchObject({ allowed: true, reasons: [] });
-    expect(access.stats().loads).toBe(before.loads); // answered from the cache
+    // The registration's notification evicts the workspace when it arrives,
+    // which on a busy machine can be after the next read: read until an
+    // answer comes from the cache (no new load), within a bound.
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const before = access.stats().loads;
+      expect(await check(ws, projectId)).toMatchObject({ allowed: true, reasons: [] });
+      if (access.stats().loads === before) return;
+      if (Date.now() > deadline) throw new Error(`workspace ${ws} was never answered from the cache`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   const report = (what: string, ms: number) => console.log(`access: ${what} visible after ${ms.toFixed(1)} ms`);
