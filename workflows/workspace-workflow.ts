@@ -202,6 +202,19 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     checkoutBusy = true;
     try {
       const decision = decideCheckout(state, request, Date.now());
+      if (decision.kind === 'reject' && decision.code === 'sales_assisted') {
+        // Enterprise never goes through self-serve checkout: keep the interest as a sales lead.
+        const seq = state.checkoutSeq + 1;
+        state = { ...state, checkoutSeq: seq };
+        await durable.recordSalesLead({
+          requestId: `${workflowId}:checkout:${seq}:lead`,
+          workspaceId,
+          email: request.email ?? null,
+          planId: request.planId,
+          interval: request.interval,
+          source: 'checkout',
+        });
+      }
       if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
       if (decision.kind === 'reuse') {
         const c = decision.checkout;
@@ -295,7 +308,8 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
       const parsed = checkoutRequestSchema.safeParse(request);
       if (!parsed.success) reject('validation_failed', 'The checkout request is invalid.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
       const decision = decideCheckout(state, parsed.data, Date.now());
-      if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
+      // sales_assisted is refused by the handler, after it records the sales lead.
+      if (decision.kind === 'reject' && decision.code !== 'sales_assisted') reject(decision.code, decision.message, decision.details);
     },
   });
 

@@ -115,7 +115,7 @@ export function createApp(deps: AppDeps): express.Express {
   const operator = express.Router();
   operator.use(requireBearer(config.OPERATOR_API_TOKEN, 'billing-operator'));
   operator.use(express.json({ limit: '1mb' }));
-  operator.use(operatorRouter({ workspaces: deps.workspaces }));
+  operator.use(operatorRouter({ workspaces: deps.workspaces, prisma: deps.prisma }));
   operator.use((req, _res, next) => next(new DomainError('not_found', `No operator route for ${req.method} ${req.path}.`)));
   if (metrics) operator.use(metrics.rememberRoute);
   app.use('/v1/operator', operator);

@@ -160,6 +160,14 @@ export function openApiDocument() {
     responses: { 201: { description: 'Granted' }, 200: { description: 'That reference was already granted' }, 401: problem('Operator token required') },
   });
   registry.registerPath({
+    method: 'get',
+    path: '/v1/operator/sales-leads',
+    summary: 'Operator: Enterprise requests refused by self-serve checkout, newest first',
+    security: operatorSecurity,
+    request: { query: z.object({ limit: z.number().int().min(1).max(200).optional() }) },
+    responses: { 200: { description: '{ leads: [{ id, workspaceId, email, planId, interval, source, createdAt }] }' }, 401: problem('Operator token required') },
+  });
+  registry.registerPath({
     method: 'put',
     path: '/v1/operator/workspaces/{workspaceId}/contract-prices',
     summary: 'Operator: Enterprise contract prices per request family (cents per 1,000 requests)',

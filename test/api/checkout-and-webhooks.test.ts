@@ -57,6 +57,12 @@ describe('POST /v1/workspaces/:id/checkout', () => {
     const enterprise = await request(h.app).post(`/v1/workspaces/${workspaceId}/checkout`).set(auth).send(body('enterprise'));
     expect(enterprise.status).toBe(422);
     expect(enterprise.body).toMatchObject({ code: 'sales_assisted', contactUrl: h.config.PUBLIC_SALES_CONTACT_URL });
+    // Operators see the refused request as a sales lead.
+    const leads = await request(h.app).get('/v1/operator/sales-leads').set({ Authorization: `Bearer ${TEST_SECRETS.OPERATOR_API_TOKEN}` });
+    expect(leads.status).toBe(200);
+    expect(leads.body.leads.filter((l: { workspaceId: string }) => l.workspaceId === workspaceId)).toEqual([
+      expect.objectContaining({ workspaceId, email: 'owner@example.com', planId: 'enterprise', interval: 'month', source: 'checkout' }),
+    ]);
     const essential = await request(h.app).post(`/v1/workspaces/${workspaceId}/checkout`).set(auth).send(body('essential'));
     expect(essential.status).toBe(422);
     expect(essential.body.code).toBe('not_purchasable');

@@ -68,7 +68,11 @@ test('a checkout opens once: repeating the request returns the same session', as
 
 test('enterprise, essential and a second plan while one is open are refused with stable codes', async () => {
   const workspaceId = uniqueId('ws');
-  expect((await rejection(workspaces.startCheckout(workspaceId, request('enterprise')))).code).toBe('sales_assisted');
+  expect((await rejection(workspaces.startCheckout(workspaceId, { ...request('enterprise'), email: 'cto@example.com' }))).code).toBe('sales_assisted');
+  // The refused Enterprise request is kept as a sales lead, once.
+  expect(fake.calls.salesLeads.filter((l) => l.workspaceId === workspaceId)).toEqual([
+    { requestId: `workspace/${workspaceId}:checkout:1:lead`, workspaceId, email: 'cto@example.com', planId: 'enterprise', interval: 'month', source: 'checkout' },
+  ]);
   expect((await rejection(workspaces.startCheckout(workspaceId, request('essential')))).code).toBe('not_purchasable');
   await workspaces.startCheckout(workspaceId, request('plus'));
   const other = await rejection(workspaces.startCheckout(workspaceId, request('business')));

@@ -9,6 +9,8 @@ import { extendGraceRequestSchema, operatorActionSchema } from '../../domain/ope
 import { contractPricesSchema, grantCreditRequestSchema, invoicingControlsSchema, workspaceIdSchema } from '../../domain/schemas';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
+import { listSalesLeads } from '../../read-model/sales-leads-reader';
+import type { PrismaClient } from '@prisma/client';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
 /** Recorded as the actor of actions sent through this API (a body may name a more specific one). */
@@ -19,8 +21,13 @@ type OperatorWorkspaces = Pick<
   'grantCredit' | 'setContractPrices' | 'setInvoicingControls' | 'extendGrace' | 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange'
 >;
 
-export function operatorRouter(deps: { workspaces: OperatorWorkspaces }): Router {
+export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: PrismaClient }): Router {
   const router = Router();
+
+  router.get('/sales-leads', async (req, res) => {
+    const { limit } = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), req.query, 'query');
+    res.json({ leads: await listSalesLeads(deps.prisma, limit) });
+  });
 
   router.post('/workspaces/:workspaceId/credits', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
