@@ -7,6 +7,8 @@ import { createDunningActivities } from './dunning-outbox';
 import { createEnterpriseActivities } from './enterprise-controls';
 import { createOperatorAuditActivities } from './operator-audit';
 import { createResyncActivities } from './stripe-resync';
+import { createReconciliationActivities } from './reconciliation';
+import { createSalesLeadActivities } from './sales-leads';
 import { createRunContextActivities, type EngineSettings } from './settings';
 import { createSpendControlActivities } from './spend-controls';
 import { createCheckoutActivities } from './stripe-checkout';
@@ -31,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanChangeActivities({ ...deps, prices }),
     ...createProjectionActivities(deps),
     ...createDunningActivities(deps),
+    ...createSalesLeadActivities(deps),
     ...createSpendControlActivities(deps),
     ...createTopUpActivities(deps),
     ...createEnterpriseActivities(deps),
@@ -38,16 +41,19 @@ export function createActivities(deps: ActivityDeps) {
     ...createMeterEventActivities(deps),
     ...createOperatorAuditActivities(deps),
     ...createResyncActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DunningReminderInput } from './dunning-outbox';
+export type { SalesLeadInput } from './sales-leads';
 export type { EngineSettings, RunContext } from './settings';
 export type { WorkspaceBillingRef } from './spend-controls';
 export type { InvoicingControls } from './enterprise-controls';
 export type { OperatorActionName, OperatorActionRecord } from './operator-audit';
 export type { ResyncInput } from './stripe-resync';
+export type { ListReconcilableInput, ReconciledState, ResyncWorkspaceInput, ResyncWorkspaceResult } from './reconciliation';
 export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
 export type { CreatedCheckout, CreateCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
 export type {

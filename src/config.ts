@@ -76,6 +76,12 @@ export const configSchema = z
     METRICS_ENABLED: booleanish('METRICS_ENABLED').default(true),
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     WORKER_METRICS_BIND: z.string().min(1).default('127.0.0.1'),
+    /** Cron of the reconciliation Schedule the worker ensures at start (UTC), or 'off'. */
+    RECONCILIATION_SCHEDULE: z
+      .string()
+      .trim()
+      .refine((v) => v === 'off' || v.split(/\s+/).length === 5 || v.startsWith('@'), "RECONCILIATION_SCHEDULE must be a cron expression like '0 3 * * *' or off")
+      .default('0 3 * * *'),
   })
   .superRefine((c, ctx) => {
     if (c.APP_API_TOKEN === c.OPERATOR_API_TOKEN) {

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './infra/logger';
 import { createPrisma } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
 import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
+import { ensureReconciliationSchedule } from './temporal/reconciliation-schedule';
 
 /** In-flight activities get this long to finish after SIGTERM before they are cancelled. */
 export const SHUTDOWN_GRACE_MS = 20_000;
@@ -77,6 +78,11 @@ async function main(): Promise<void> {
   installRuntime(config, log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const { worker, close } = await createWorker(config, connection);
+  if (config.RECONCILIATION_SCHEDULE !== 'off') {
+    if (!worker.client) throw new Error('the worker has no Temporal client to ensure the reconciliation schedule with');
+    const outcome = await ensureReconciliationSchedule(worker.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.RECONCILIATION_SCHEDULE });
+    log.info({ schedule: 'billing-reconciliation', cron: config.RECONCILIATION_SCHEDULE, outcome }, 'reconciliation schedule ensured');
+  }
   log.info(
     {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

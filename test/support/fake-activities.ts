@@ -20,6 +20,8 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     spendOf: new Map<string, number>(),
     /** What the fake Stripe answers a resync with, per subscription id (occurredAt and eventId are filled in). */
     liveFactsOf: new Map<string, BillingFact[]>(),
+    /** Workspace ids the reconciliation lists. */
+    reconcilable: [] as string[],
   };
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
@@ -33,11 +35,13 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     spendControls: [] as Parameters<Activities['saveSpendControls']>[0][],
     spendBlocks: [] as Parameters<Activities['setSpendBlock']>[0][],
     spendAlerts: [] as Parameters<Activities['recordSpendAlert']>[0][],
+    salesLeads: [] as Parameters<Activities['recordSalesLead']>[0][],
     ratings: [] as Parameters<Activities['rateAndDebitUsage']>[0][],
     credits: [] as Parameters<Activities['creditWallet']>[0][],
     usageReports: [] as Parameters<Activities['reportUsageToStripe']>[0][],
     audits: [] as Parameters<Activities['recordOperatorAction']>[0][],
     resyncs: [] as Parameters<Activities['readStripeSubscriptionFacts']>[0][],
+    reconciliations: [] as Parameters<Activities['resyncWorkspace']>[0][],
   };
   /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
   const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
@@ -90,6 +94,9 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       calls.spendBlocks.push(input);
     },
     async saveContractPrices() {},
+    async recordSalesLead(input) {
+      calls.salesLeads.push(input);
+    },
     /** Rating reads the month's spend the test has put in `world.spendOf` ("workspace|YYYY-MM"). */
     async rateAndDebitUsage(input) {
       calls.ratings.push(input);
@@ -119,6 +126,14 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async readStripeSubscriptionFacts(input) {
       calls.resyncs.push(input);
       return (world.liveFactsOf.get(input.subscriptionId) ?? []).map((f, i) => ({ ...f, eventId: `resync:${input.requestId}:${i}`, occurredAt: input.occurredAt }));
+    },
+    async listReconcilableWorkspaces({ afterWorkspaceId, limit }) {
+      return [...world.reconcilable].sort().filter((id) => !afterWorkspaceId || id > afterWorkspaceId).slice(0, limit);
+    },
+    async resyncWorkspace(input) {
+      calls.reconciliations.push(input);
+      const same = { status: 'active', mode: 'self_serve', plan: 'plus' };
+      return { workspaceId: input.workspaceId, changed: false, applied: true, before: same, after: same };
     },
     async recordSpendAlert(input) {
       const first = !calls.spendAlerts.some((a) => a.workspaceId === input.workspaceId && a.month === input.month && a.thresholdPercent === input.thresholdPercent);
