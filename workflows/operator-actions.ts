@@ -27,7 +27,7 @@ import {
   type PendingChangeView,
 } from './definitions';
 import type { WorkflowContext } from './plan-changes';
-import { billing, durable, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, durable, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
 
 export interface OperatorContext extends WorkflowContext {
   /** Re-arms the dunning timer for the (possibly moved) grace window. */
@@ -42,14 +42,8 @@ const REQUEST_IDS_KEPT = 100;
 const DEFAULT_ACTOR = 'operator';
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function validated<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, request: unknown): T {
-  const parsed = schema.safeParse(request ?? {});
-  if (!parsed.success) {
-    reject('validation_failed', 'The operator request is invalid: a reason (at least 3 characters) and a requestId are required.', {
-      errors: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
-    });
-  }
-  return parsed.data;
+function validated<T>(schema: Parameters<typeof parseOrReject<T>>[0], request: unknown): T {
+  return parseOrReject(schema, request ?? {}, 'The operator request is invalid: a reason (at least 3 characters) and a requestId are required.');
 }
 
 function decided(decision: OperatorDecision): WorkspaceState {

@@ -17,7 +17,7 @@ import {
   type PlanChangePreviewResult,
   type PlanChangeResult,
 } from './definitions';
-import { billing, fireAt, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, fireAt, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
 
 /** How long before the period end a scheduled change is sent to Stripe. */
 export const SCHEDULED_CHANGE_LEAD_MS = 5 * 60_000;
@@ -58,13 +58,7 @@ export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduled
   }
 
   function validated(schema: typeof planChangeRequestSchema | typeof planChangePreviewRequestSchema, request: unknown): PlanChangeRequest {
-    const parsed = schema.safeParse(request);
-    if (!parsed.success) {
-      reject('validation_failed', 'The plan change request is invalid.', {
-        errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-      });
-    }
-    return parsed.data;
+    return parseOrReject<PlanChangeRequest>(schema, request, 'The plan change request is invalid.');
   }
 
   function armScheduledChange(): void {

@@ -20,7 +20,7 @@ import {
   type WalletState,
   type WalletWorkflowInput,
 } from './wallet-definitions';
-import { billing, durable, fireAt, reject } from './workflow-support';
+import { billing, durable, fireAt, parseOrReject, reject } from './workflow-support';
 
 const TOP_UPS_REMEMBERED = 200;
 
@@ -167,12 +167,7 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
       }),
     {
       validator(controls) {
-        const parsed = spendControlsSchema.safeParse(controls);
-        if (!parsed.success) {
-          reject('validation_failed', 'The spend controls are invalid.', {
-            errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-          });
-        }
+        parseOrReject(spendControlsSchema, controls, 'The spend controls are invalid.');
       },
     },
   );

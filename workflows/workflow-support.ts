@@ -23,6 +23,21 @@ export function reject(code: string, message: string, details?: Record<string, u
   throw ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : [] });
 }
 
+interface SafeParser<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+/** Validates an update's input with its zod schema; refuses it with every offending field listed. */
+export function parseOrReject<T>(schema: SafeParser<T>, value: unknown, message: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    reject('validation_failed', message, {
+      errors: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
 /** Passes a failed activity's stable type (e.g. price_not_configured) on to the update's caller. */
 export function rethrowActivityFailure(err: unknown): never {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

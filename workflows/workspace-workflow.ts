@@ -46,7 +46,7 @@ import {
 } from './definitions';
 import { registerOperatorHandlers } from './operator-actions';
 import { registerPlanChangeHandlers } from './plan-changes';
-import { billing, durable, fireAt, local, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
 
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
@@ -299,15 +299,13 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   );
   setHandler(startTopUpUpdate, startTopUp, {
     validator(request) {
-      const parsed = topUpRequestSchema.safeParse(request);
-      if (!parsed.success) reject('validation_failed', 'The top-up request is invalid.', { errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      parseOrReject(topUpRequestSchema, request, 'The top-up request is invalid.');
     },
   });
   setHandler(startCheckoutUpdate, startCheckout, {
     validator(request) {
-      const parsed = checkoutRequestSchema.safeParse(request);
-      if (!parsed.success) reject('validation_failed', 'The checkout request is invalid.', { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-      const decision = decideCheckout(state, parsed.data, Date.now());
+      const checkout = parseOrReject(checkoutRequestSchema, request, 'The checkout request is invalid.');
+      const decision = decideCheckout(state, checkout, Date.now());
       // sales_assisted is refused by the handler, after it records the sales lead.
       if (decision.kind === 'reject' && decision.code !== 'sales_assisted') reject(decision.code, decision.message, decision.details);
     },

@@ -115,24 +115,21 @@ export class WorkspaceClient {
     }
   }
 
-  startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
+  /** Update-with-start on the workspace workflow: joins it, or starts it for a new workspace. */
+  private workspaceUpdate<R, A extends [unknown]>(workspaceId: string, update: import('@temporalio/common').UpdateDefinition<R, A>, args: A): Promise<R> {
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
       ...startOptions(workspaceId, this.taskQueue),
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    return this.call(UPDATE_DEADLINE_MS, () =>
-      this.client.workflow.executeUpdateWithStart(startCheckoutUpdate, { args: [request], startWorkflowOperation }),
-    );
+    return this.call(UPDATE_DEADLINE_MS, () => this.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
+  }
+
+  startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
+    return this.workspaceUpdate(workspaceId, startCheckoutUpdate, [request]);
   }
 
   startTopUp(workspaceId: string, request: TopUpRequest): Promise<TopUpResult> {
-    const startWorkflowOperation = new WithStartWorkflowOperation<typeof workspaceWorkflow>(WORKSPACE_WORKFLOW_TYPE, {
-      ...startOptions(workspaceId, this.taskQueue),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-    return this.call(UPDATE_DEADLINE_MS, () =>
-      this.client.workflow.executeUpdateWithStart(startTopUpUpdate, { args: [request], startWorkflowOperation }),
-    );
+    return this.workspaceUpdate(workspaceId, startTopUpUpdate, [request]);
   }
 
   /** Stripe facts: top-ups to the wallet workflow, everything else to the workspace workflow. */
