@@ -28,9 +28,13 @@ const event = (id: string, overrides: Record<string, unknown> = {}) => ({
 });
 const wallet = (workspaceId: string) => request(h.app).get(`/v1/workspaces/${workspaceId}/wallet`).set(auth).then((r) => r.body);
 
-function deliver(type: string, object: Record<string, unknown>) {
+/** Delivers like Stripe: the same event again after a 5xx (the engine answers 503 when it could not record or signal in time). */
+async function deliver(type: string, object: Record<string, unknown>) {
   const { payload, signature } = signedPayload(stripeEvent(type, object));
-  return request(h.app).post('/webhooks/stripe').set('Stripe-Signature', signature).send(payload);
+  for (let attempt = 1; ; attempt++) {
+    const res = await request(h.app).post('/webhooks/stripe').set('Stripe-Signature', signature).send(payload);
+    if (res.status < 500 || attempt === 3) return res;
+  }
 }
 
 describe('usage', () => {
