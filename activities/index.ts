@@ -1,8 +1,9 @@
-// createActivities({ prisma, stripe, settings }) builds every activity with
+// createActivities({ prisma, stripe, settings, workspaces }) builds every activity with
 // its dependencies. Workflows import only the type.
 import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import { createProjectionActivities } from './billing-projection';
+import { createGuestClaimActivities, type GuestClaimPort } from './guest-claims';
 import { createDunningActivities } from './dunning-outbox';
 import { createEnterpriseActivities } from './enterprise-controls';
 import { createOperatorAuditActivities } from './operator-audit';
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   prisma: PrismaClient;
   stripe: Stripe;
   settings: EngineSettings;
+  /** The workspace workflows, for claims of guest checkouts (the API's WorkspaceClient). */
+  workspaces: GuestClaimPort;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -42,6 +45,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOperatorAuditActivities(deps),
     ...createResyncActivities(deps),
     ...createReconciliationActivities(deps),
+    ...createGuestClaimActivities(deps),
   };
 }
 
@@ -55,7 +59,8 @@ export type { OperatorActionName, OperatorActionRecord } from './operator-audit'
 export type { ResyncInput } from './stripe-resync';
 export type { ListReconcilableInput, ReconciledState, ResyncWorkspaceInput, ResyncWorkspaceResult } from './reconciliation';
 export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
-export type { CreatedCheckout, CreateCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
+export type { CreatedCheckout, CreateCheckoutInput, CreateGuestCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
+export type { GuestClaimPort } from './guest-claims';
 export type {
   AppliedPlanChange,
   ApplyPlanChangeInput,

@@ -9,6 +9,8 @@ export interface EngineSettings {
   gracePeriodMs: number;
   dunningReminderOffsetsMs: number[];
   walletMinimumCents: number;
+  /** A paid guest checkout nobody claimed is flagged after this long. */
+  guestFlagAfterMs: number;
 }
 
 export interface RunContext {
@@ -20,6 +22,10 @@ export function createRunContextActivities({ prisma, settings }: { prisma: Prism
   return {
     async loadRunContext(workspaceId: string): Promise<RunContext> {
       const stored = await prisma.workspaceBilling.findUnique({ where: { workspaceId }, select: { version: true } });
+      return { settings, storedProjectionVersion: stored?.version ?? 0 };
+    },
+    async loadGuestRunContext(checkoutId: string): Promise<RunContext> {
+      const stored = await prisma.guestCheckout.findUnique({ where: { checkoutId }, select: { version: true } });
       return { settings, storedProjectionVersion: stored?.version ?? 0 };
     },
   };

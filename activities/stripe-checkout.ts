@@ -16,8 +16,7 @@ export interface EnsureCustomerInput {
   idempotencyKey: string;
 }
 
-export interface CreateCheckoutInput {
-  workspaceId: string;
+interface SessionParams {
   customerId: string;
   planId: PlanId;
   interval: Interval;
@@ -26,6 +25,14 @@ export interface CreateCheckoutInput {
   /** Epoch ms, whole seconds; chosen by the workflow so retries send identical parameters. */
   expiresAt: number;
   idempotencyKey: string;
+}
+
+export interface CreateGuestCheckoutInput extends SessionParams {
+  guestCheckoutId: string;
+}
+
+export interface CreateCheckoutInput extends SessionParams {
+  workspaceId: string;
 }
 
 export interface CreatedCheckout {
@@ -46,6 +53,36 @@ export function createCheckoutActivities({
 }) {
   const { priceIdFor } = prices;
 
+  /** A subscription-mode session; `owner` (workspace or guest checkout id) goes into the session's and the subscription's metadata. */
+  async function createSession(input: SessionParams, owner: Record<string, string>, reference: string): Promise<CreatedCheckout> {
+    const price = await priceIdFor(input.planId, input.interval);
+    const metadata = { ...owner, planId: input.planId, interval: input.interval };
+    const session = await callStripe('create checkout session', () =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'subscription',
+          customer: input.customerId,
+          client_reference_id: reference,
+          line_items: [{ price, quantity: 1 }],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          expires_at: Math.floor(input.expiresAt / 1000),
+          metadata,
+          subscription_data: { metadata },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    if (!session.url) {
+      throw ApplicationFailure.create({
+        type: 'payment_provider_error',
+        message: `Checkout Session ${session.id} has no hosted URL`,
+        nonRetryable: true,
+      });
+    }
+    return { checkoutId: session.id, url: session.url, expiresAt: session.expires_at * 1000 };
+  }
+
   return {
     /** The workspace's customer: the one on record, else a new one tagged with metadata.workspaceId. */
     async ensureStripeCustomer(input: EnsureCustomerInput): Promise<string> {
@@ -64,32 +101,19 @@ export function createCheckoutActivities({
     },
 
     async createCheckoutSession(input: CreateCheckoutInput): Promise<CreatedCheckout> {
-      const price = await priceIdFor(input.planId, input.interval);
-      const metadata = { workspaceId: input.workspaceId, planId: input.planId, interval: input.interval };
-      const session = await callStripe('create checkout session', () =>
-        stripe.checkout.sessions.create(
-          {
-            mode: 'subscription',
-            customer: input.customerId,
-            client_reference_id: input.workspaceId,
-            line_items: [{ price, quantity: 1 }],
-            success_url: input.successUrl,
-            cancel_url: input.cancelUrl,
-            expires_at: Math.floor(input.expiresAt / 1000),
-            metadata,
-            subscription_data: { metadata },
-          },
-          { idempotencyKey: input.idempotencyKey },
-        ),
+      return createSession(input, { workspaceId: input.workspaceId }, input.workspaceId);
+    },
+
+    /** A guest's customer: tagged with metadata.guestCheckoutId until a claim adds the workspace. */
+    async ensureGuestCustomer(input: { guestCheckoutId: string; email: string; idempotencyKey: string }): Promise<string> {
+      const customer = await callStripe('create guest customer', () =>
+        stripe.customers.create({ email: input.email, metadata: { guestCheckoutId: input.guestCheckoutId } }, { idempotencyKey: input.idempotencyKey }),
       );
-      if (!session.url) {
-        throw ApplicationFailure.create({
-          type: 'payment_provider_error',
-          message: `Checkout Session ${session.id} has no hosted URL`,
-          nonRetryable: true,
-        });
-      }
-      return { checkoutId: session.id, url: session.url, expiresAt: session.expires_at * 1000 };
+      return customer.id;
+    },
+
+    async createGuestCheckoutSession(input: CreateGuestCheckoutInput): Promise<CreatedCheckout> {
+      return createSession(input, { guestCheckoutId: input.guestCheckoutId }, input.guestCheckoutId);
     },
   };
 }

@@ -70,6 +70,10 @@ export const configSchema = z
     CHECKOUT_SESSION_TTL: duration('CHECKOUT_SESSION_TTL')
       .refine((ms) => ms >= 30 * 60_000 && ms <= 24 * 3_600_000, 'CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)')
       .default(24 * 3_600_000),
+    /** A guest checkout paid but not claimed this long is flagged for operators (it is never dropped). */
+    GUEST_CHECKOUT_FLAG_AFTER: duration('GUEST_CHECKOUT_FLAG_AFTER')
+      .refine((ms) => ms >= 60_000, 'GUEST_CHECKOUT_FLAG_AFTER must be at least 1m')
+      .default(30 * 86_400_000),
     PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** GET /metrics on the API and the worker's Prometheus exporter. */

@@ -6,13 +6,14 @@
 // Temporal core's metrics are served for Prometheus on WORKER_METRICS_BIND:
 // WORKER_METRICS_PORT.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type GuestClaimPort } from '../activities';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './infra/logger';
 import { createPrisma } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
 import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureReconciliationSchedule } from './temporal/reconciliation-schedule';
+import { WorkspaceClient } from './temporal/workspace-client';
 
 /** In-flight activities get this long to finish after SIGTERM before they are cancelled. */
 export const SHUTDOWN_GRACE_MS = 20_000;
@@ -23,20 +24,28 @@ export function settingsFrom(config: Config) {
     gracePeriodMs: config.BILLING_GRACE_PERIOD,
     dunningReminderOffsetsMs: config.BILLING_DUNNING_REMINDERS,
     walletMinimumCents: config.WALLET_MINIMUM_CENTS,
+    guestFlagAfterMs: config.GUEST_CHECKOUT_FLAG_AFTER,
   };
 }
 
 export async function createWorker(config: Config, connection: NativeConnection) {
   const prisma = createPrisma(config.DATABASE_URL);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
+  // Guest claims update workspace workflows through the worker's own client (known once the worker exists).
+  const late: { client?: WorkspaceClient } = {};
+  const workspaces: GuestClaimPort = {
+    attachGuestCheckout: (workspaceId, attachment) => late.client!.attachGuestCheckout(workspaceId, attachment),
+  };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ prisma, stripe, settings: settingsFrom(config) }),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces }),
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
   });
+  if (!worker.client) throw new Error('the worker has no Temporal client (needed by guest claims)');
+  late.client = new WorkspaceClient(worker.client, config.TEMPORAL_TASK_QUEUE);
   return { worker, close: () => prisma.$disconnect() };
 }
 

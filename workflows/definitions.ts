@@ -12,6 +12,7 @@ import type { InvoicingControls } from '../activities/enterprise-controls';
 import type { OperatorActionName } from '../activities/operator-audit';
 import type { ExtendGraceRequest, OperatorActionRequest } from '../src/domain/operator-actions';
 import type { StateSummary } from '../src/domain/state-summary';
+import type { ClaimResult, GuestAttachment } from '../src/domain/guest-checkout';
 
 export const DEFAULT_TASK_QUEUE = 'billing';
 export const WORKSPACE_WORKFLOW_TYPE = 'workspaceWorkflow';
@@ -106,7 +107,10 @@ export const cancelScheduledChangeUpdate = defineUpdate<OperatorActionResult, [O
 /** Read the subscription and its latest invoice live from Stripe and apply them as facts. */
 export const resyncFromStripeUpdate = defineUpdate<OperatorActionResult, [OperatorActionRequest]>('resyncFromStripe');
 
-/** A Stripe fact delivered by the webhook endpoint. */
+/** A claimed guest checkout's billing state, handed over by its guest-checkout workflow. */
+export const attachGuestCheckoutUpdate = defineUpdate<ClaimResult, [GuestAttachment]>('attachGuestCheckout');
+
+/** A Stripe fact delivered by the webhook endpoint (to a workspace or a guest-checkout workflow). */
 export const stripeFactSignal = defineSignal<[BillingFact]>('stripeFact');
 /** The workflow's full state, for operators and tests. */
 export const stateQuery = defineQuery<WorkspaceState>('state');

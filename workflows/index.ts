@@ -2,3 +2,4 @@
 export { walletWorkflow } from './wallet-workflow';
 export { workspaceWorkflow } from './workspace-workflow';
 export { reconciliationWorkflow } from './reconciliation-workflow';
+export { guestCheckoutWorkflow } from './guest-checkout-workflow';

@@ -41,7 +41,8 @@ export function parseOrReject<T>(schema: SafeParser<T>, value: unknown, message:
 /** Passes a failed activity's stable type (e.g. price_not_configured) on to the update's caller. */
 export function rethrowActivityFailure(err: unknown): never {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-    reject(err.cause.type ?? 'payment_provider_error', err.cause.message);
+    const details = err.cause.details?.[0];
+    reject(err.cause.type ?? 'payment_provider_error', err.cause.message, details && typeof details === 'object' ? (details as Record<string, unknown>) : undefined);
   }
   throw err;
 }

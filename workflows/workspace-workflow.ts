@@ -44,6 +44,7 @@ import {
   type TopUpResult,
   type WorkspaceWorkflowInput,
 } from './definitions';
+import { registerGuestClaimHandlers } from './guest-claims';
 import { registerOperatorHandlers } from './operator-actions';
 import { registerPlanChangeHandlers } from './plan-changes';
 import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
@@ -171,10 +172,19 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     return customerId;
   }
 
-  async function startTopUp(request: TopUpRequest): Promise<TopUpResult> {
+  /** Checkouts, top-ups and guest claims are set up one at a time. */
+  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
     await condition(() => !checkoutBusy && settings !== undefined);
     checkoutBusy = true;
     try {
+      return await work();
+    } finally {
+      checkoutBusy = false;
+    }
+  }
+
+  async function startTopUp(request: TopUpRequest): Promise<TopUpResult> {
+    return exclusive(async () => {
       const seq = state.topUpSeq + 1;
       state = { ...state, topUpSeq: seq };
       const customerId = await ensureCustomer();
@@ -192,15 +202,11 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
         .catch(rethrowActivityFailure);
       await persist();
       return { topUpId: created.topUpId, checkoutId: created.checkoutId, url: created.url, expiresAt: new Date(created.expiresAt).toISOString() };
-    } finally {
-      checkoutBusy = false;
-    }
+    });
   }
 
   async function startCheckout(request: CheckoutRequest): Promise<CheckoutResult> {
-    await condition(() => !checkoutBusy && settings !== undefined);
-    checkoutBusy = true;
-    try {
+    return exclusive(async () => {
       const decision = decideCheckout(state, request, Date.now());
       if (decision.kind === 'reject' && decision.code === 'sales_assisted') {
         // Enterprise never goes through self-serve checkout: keep the interest as a sales lead.
@@ -248,9 +254,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
       armCheckoutExpiry(checkout);
       await persist();
       return { checkoutId: checkout.id, url: checkout.url, expiresAt: new Date(checkout.expiresAt).toISOString(), created: true };
-    } finally {
-      checkoutBusy = false;
-    }
+    });
   }
 
   const planChanges = registerPlanChangeHandlers({
@@ -275,6 +279,18 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     armDunning,
     applyFact: applyStripeFact,
     cancelPendingChange: planChanges.cancelPending,
+  });
+  const guestClaims = registerGuestClaimHandlers({
+    workspaceId,
+    workflowId,
+    state: () => state,
+    setState: (next) => {
+      state = next;
+    },
+    exclusive,
+    applyFact: applyStripeFact,
+    armCheckoutExpiry,
+    persist,
   });
   setHandler(stateQuery, () => state);
   setHandler(stripeFactSignal, (fact) => {
@@ -326,8 +342,9 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   publishSearchAttributes(state);
 
   for (;;) {
-    await condition(() => state.version !== savedVersion || dunningDue || workflowInfo().continueAsNewSuggested);
+    await condition(() => state.version !== savedVersion || dunningDue || guestClaims.needsTagging() || workflowInfo().continueAsNewSuggested);
     if (dunningDue) await runDunning();
+    if (guestClaims.needsTagging()) await guestClaims.tagOwnership();
     if (state.version !== savedVersion) await persist();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

@@ -13,6 +13,7 @@ import { createApiMetrics, type ApiMetrics } from './metrics';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
+import { guestCheckoutRouter } from './routes/guest-checkout';
 import { operatorRouter } from './routes/operator';
 import { plansRouter } from './routes/plans';
 import { walletRouter } from './routes/wallet';
@@ -40,6 +41,9 @@ export interface AppDeps {
     | 'endGrace'
     | 'resyncFromStripe'
     | 'cancelScheduledChange'
+    | 'deliverGuestFact'
+    | 'startGuestCheckout'
+    | 'claimGuestCheckout'
   >;
   /** The /access hot path (started and stopped by the owner of the app). */
   access: Pick<AccessService, 'check'>;
@@ -73,6 +77,17 @@ const workspaceLogFields: express.RequestHandler = (req, res, next) => {
   next();
 };
 
+/** Claim requests carry the guest checkout's id and workflow id on every line. */
+const guestLogFields: express.RequestHandler = (req, res, next) => {
+  const checkoutId = req.params.checkoutId;
+  if (typeof checkoutId === 'string' && checkoutId) {
+    const fields = { guestCheckoutId: checkoutId, workflowId: `guest-checkout/${checkoutId}` };
+    res.locals.logFields = fields;
+    req.log = req.log.child(fields);
+  }
+  next();
+};
+
 export function createApp(deps: AppDeps): express.Express {
   const { config, log } = deps;
   const metricsEnabled = config.METRICS_ENABLED ?? true;
@@ -97,6 +112,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(['/v1/workspaces/:workspaceId', '/v1/operator/workspaces/:workspaceId'], workspaceLogFields);
+  app.use('/v1/checkout/:checkoutId/claim', guestLogFields);
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));
   app.use(docsRouter());
@@ -124,6 +140,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(requireBearer(config.APP_API_TOKEN, 'billing'));
   v1.use(express.json({ limit: '1mb' }));
   v1.use(plansRouter());
+  v1.use(guestCheckoutRouter({ workspaces: deps.workspaces }));
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }),
   );

@@ -8,7 +8,11 @@ import { z } from 'zod';
 import {
   accessQuerySchema,
   checkoutRequestSchema,
+  claimRequestSchema,
   contractPricesSchema,
+  guestCheckoutIdSchema,
+  guestCheckoutListQuerySchema,
+  guestCheckoutRequestSchema,
   grantCreditRequestSchema,
   invoicingControlsSchema,
   planChangePreviewRequestSchema,
@@ -26,6 +30,8 @@ import {
   planChangePreviewSchema,
   planChangeResultSchema,
   checkoutResponseSchema,
+  claimResultSchema,
+  guestCheckoutResponseSchema,
   problemSchema,
   rateCardSchema,
   webhookResponseSchema,
@@ -64,6 +70,39 @@ export function openApiDocument() {
       409: problem('subscription_active or checkout_in_progress'),
       422: problem('sales_assisted (with contactUrl) or not_purchasable'),
       503: problem('temporal_unavailable'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/checkout/guest',
+    summary: 'Start a hosted Stripe Checkout for a visitor without a workspace (claimed later)',
+    description: 'A guest-checkout workflow (guest-checkout/{checkoutId}) owns it: the Stripe customer carries the email and no workspace. Enterprise is refused and recorded as a sales lead.',
+    security,
+    request: { body: body(guestCheckoutRequestSchema) },
+    responses: {
+      201: json(guestCheckoutResponseSchema, 'Guest checkout created'),
+      400: problem('Validation failed (every offending field listed)'),
+      401: problem('Missing or wrong token'),
+      422: problem('sales_assisted (with contactUrl) or not_purchasable'),
+      503: problem('temporal_unavailable'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/checkout/{checkoutId}/claim',
+    summary: "Attach a guest checkout's billing state to a workspace after verified sign-in",
+    description:
+      'Works whether the guest paid before or after the claim; a payment webhook during the claim is neither lost nor applied twice. A repeated claim by the same workspace answers the same result.',
+    security,
+    request: { params: z.object({ checkoutId: guestCheckoutIdSchema }), body: body(claimRequestSchema) },
+    responses: {
+      200: json(claimResultSchema, 'Claimed: the workspace holds the customer, subscription and any pending payment'),
+      400: problem('Validation failed'),
+      401: problem('Missing or wrong token'),
+      403: problem('email_mismatch'),
+      404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed)'),
+      409: problem('already_claimed, claim_in_progress, nothing_to_claim, or workspace_already_subscribed (naming both subscriptions)'),
+      503: problem('temporal_unavailable (the claim stays reserved for this workspace; retry)'),
     },
   });
   registry.registerPath({
@@ -166,6 +205,14 @@ export function openApiDocument() {
     security: operatorSecurity,
     request: { query: z.object({ limit: z.number().int().min(1).max(200).optional() }) },
     responses: { 200: { description: '{ leads: [{ id, workspaceId, email, planId, interval, source, createdAt }] }' }, 401: problem('Operator token required') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/operator/guest-checkouts',
+    summary: 'Operator: guest checkouts — by default the paid ones nobody claimed (flagged first)',
+    security: operatorSecurity,
+    request: { query: guestCheckoutListQuerySchema },
+    responses: { 200: { description: '{ guestCheckouts: [{ checkoutId, email, planId, interval, status, flagged, stripe, paidAt, flaggedAt, claimedWorkspaceId, … }] }' }, 401: problem('Operator token required') },
   });
   registry.registerPath({
     method: 'put',

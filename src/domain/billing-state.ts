@@ -66,8 +66,19 @@ export interface WorkspaceState {
   planChangeSeq: number;
   /** Number of wallet top-up checkouts started: part of top-up ids and idempotency keys. */
   topUpSeq: number;
+  /** Guest checkouts claimed into this workspace, with the answer each claim got (a repeat gets it again). */
+  guestClaims: GuestClaimRecord[];
+  /** Stripe customer and subscription ids whose metadata already names this workspace (set after guest claims). */
+  taggedStripeIds: string[];
   /** Bumped on every change; the projection ignores writes older than it holds. */
   version: number;
+}
+
+export interface GuestClaimRecord {
+  checkoutId: string;
+  claimedAt: number;
+  customerId: string;
+  subscriptionId: string | null;
 }
 
 export interface PendingPlanChange {
@@ -101,6 +112,8 @@ export function initialState(workspaceId: string): WorkspaceState {
     pendingChange: null,
     planChangeSeq: 0,
     topUpSeq: 0,
+    guestClaims: [],
+    taggedStripeIds: [],
     version: 0,
   };
 }
@@ -209,7 +222,7 @@ function remember<T>(list: T[], item: T, keep: number): T[] {
   return [...list, item].slice(-keep);
 }
 
-function closeCheckout(state: WorkspaceState, checkoutId: string): WorkspaceState {
+export function closeCheckout(state: WorkspaceState, checkoutId: string): WorkspaceState {
   return {
     ...state,
     checkout: state.checkout?.id === checkoutId ? null : state.checkout,

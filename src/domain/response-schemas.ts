@@ -13,6 +13,21 @@ export const checkoutResponseSchema = z.object({
   expiresAt: isoDate,
 });
 
+export const guestCheckoutResponseSchema = z.object({
+  checkoutId: z.string().regex(/^gco_[0-9a-f]{32}$/).describe('Guest checkout id (the claim names it)'),
+  url: z.url().describe('Hosted Checkout page'),
+  expiresAt: isoDate,
+});
+
+export const claimResultSchema = z.object({
+  checkoutId: z.string(),
+  workspaceId: z.string(),
+  status: z.enum(['none', 'incomplete', 'active', 'past_due', 'canceled']).describe("The workspace's billing status after the claim"),
+  plan: z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() }),
+  stripe: z.object({ customerId: z.string(), subscriptionId: z.string().nullable() }),
+  claimedAt: isoDate,
+});
+
 export const billingViewSchema = z.object({
   workspaceId: z.string(),
   plan: z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() }),

@@ -18,6 +18,44 @@ export const checkoutRequestSchema = z.strictObject({
   email: z.email().optional(),
 });
 
+export const guestCheckoutRequestSchema = z.strictObject({
+  email: z.email(),
+  planId: z.enum(PLAN_IDS),
+  interval: z.enum(INTERVALS),
+  successUrl: returnUrl,
+  cancelUrl: returnUrl,
+});
+
+/** Guest checkout ids are made by the API: `gco_` and 32 hex digits. */
+export const guestCheckoutIdSchema = z.string().regex(/^gco_[0-9a-f]{32}$/, 'checkoutId must be a guest checkout id (gco_…)');
+
+export const claimRequestSchema = z.strictObject({
+  workspaceId: workspaceIdSchema,
+  verifiedEmail: z.email().describe('The email the product app verified at sign-in'),
+});
+
+export const guestCheckoutListQuerySchema = z.object({
+  status: z.enum(['unclaimed_paid', 'open', 'paid', 'canceled', 'expired', 'claimed', 'refused', 'all']).default('unclaimed_paid'),
+  flagged: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Only the paid checkouts left unclaimed past GUEST_CHECKOUT_FLAG_AFTER'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const factShape = z.looseObject({ kind: z.string(), eventId: z.string().min(1), occurredAt: z.number() });
+
+/** What a guest-checkout workflow hands the workspace workflow when a claim attaches it (a loose check of our own message). */
+export const guestAttachmentSchema = z.looseObject({
+  guestCheckoutId: z.string().min(1),
+  email: z.string().min(1),
+  customerId: z.string().min(1),
+  checkout: z.looseObject({ id: z.string(), url: z.string(), expiresAt: z.number() }).nullable(),
+  subscriptionId: z.string().nullable(),
+  facts: z.array(factShape),
+});
+
 export const planChangePreviewRequestSchema = z.strictObject({
   targetPlanId: z.enum(PLAN_IDS),
   interval: z.enum(INTERVALS),

@@ -116,6 +116,8 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
 
 export interface EventRouting {
   workspaceId: string | null;
+  /** metadata.guestCheckoutId: the event is about a guest checkout's customer, session or subscription. */
+  guestCheckoutId: string | null;
   customerId: string | null;
   subscriptionId: string | null;
 }
@@ -131,6 +133,7 @@ export function routeEvent(event: StripeEventEnvelope): EventRouting {
   const isSubscription = event.data.object.object === 'subscription';
   return {
     workspaceId: object.metadata?.workspaceId ?? snapshot?.metadata?.workspaceId ?? null,
+    guestCheckoutId: object.metadata?.guestCheckoutId ?? snapshot?.metadata?.guestCheckoutId ?? null,
     customerId: object.customer ?? null,
     subscriptionId: isSubscription ? (event.data.object.id as string) : (object.subscription ?? snapshot?.subscription ?? null),
   };

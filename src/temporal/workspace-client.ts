@@ -16,8 +16,20 @@ import type { CheckoutRequest } from '../domain/checkout-rules';
 import type { WorkspaceState } from '../domain/billing-state';
 import type { ExtendGraceRequest, OperatorActionRequest } from '../domain/operator-actions';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
+import type { ClaimRequest, ClaimResult, GuestAttachment, GuestCheckoutRequest, GuestCheckoutState } from '../domain/guest-checkout';
+import {
+  claimGuestCheckoutUpdate,
+  GUEST_CHECKOUT_WORKFLOW_TYPE,
+  guestStateQuery,
+  guestWorkflowIdFor,
+  startGuestCheckoutUpdate,
+  type GuestCheckoutLink,
+  type GuestCheckoutWorkflowInput,
+} from '../../workflows/guest-definitions';
+import type { guestCheckoutWorkflow } from '../../workflows/guest-checkout-workflow';
 import {
   applyPlanChangeUpdate,
+  attachGuestCheckoutUpdate,
   cancelPendingChangeUpdate,
   cancelScheduledChangeUpdate,
   endGraceUpdate,
@@ -62,6 +74,10 @@ const NO_SUBSCRIPTION = {
   message: 'The workspace has no active subscription; start a checkout instead.',
 };
 const UPDATE_DEADLINE_MS = 60_000;
+const UNKNOWN_GUEST_CHECKOUT = {
+  code: 'guest_checkout_not_found' as const,
+  message: 'No guest checkout with this id is open (unknown, or it ended: claimed or lapsed checkouts are kept 7 days).',
+};
 const UNKNOWN_WORKSPACE = { code: 'workspace_not_found' as const, message: 'The workspace has no billing workflow.' };
 
 function startOptions(workspaceId: string, taskQueue: string) {
@@ -132,6 +148,46 @@ export class WorkspaceClient {
     return this.workspaceUpdate(workspaceId, startTopUpUpdate, [request]);
   }
 
+  /** A claim hands a guest's billing state to the workspace workflow (started if the workspace is new). */
+  attachGuestCheckout(workspaceId: string, attachment: GuestAttachment): Promise<ClaimResult> {
+    return this.workspaceUpdate(workspaceId, attachGuestCheckoutUpdate, [attachment]);
+  }
+
+  /** Starts the guest-checkout workflow for a fresh checkout id and opens its hosted Checkout. */
+  startGuestCheckout(checkoutId: string, request: GuestCheckoutRequest): Promise<GuestCheckoutLink> {
+    const args: [GuestCheckoutWorkflowInput] = [{ checkoutId }];
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof guestCheckoutWorkflow>(GUEST_CHECKOUT_WORKFLOW_TYPE, {
+      workflowId: guestWorkflowIdFor(checkoutId),
+      taskQueue: this.taskQueue,
+      args,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `Guest checkout ${checkoutId}`,
+      staticDetails: 'A visitor without a workspace buying a plan; claimed into a workspace after verified sign-in. State: see "current details".',
+    });
+    return this.call(UPDATE_DEADLINE_MS, () =>
+      this.client.workflow.executeUpdateWithStart(startGuestCheckoutUpdate, { args: [request], startWorkflowOperation }),
+    );
+  }
+
+  claimGuestCheckout(checkoutId: string, request: ClaimRequest): Promise<ClaimResult> {
+    return this.onExisting(guestWorkflowIdFor(checkoutId), (h) => h.executeUpdate(claimGuestCheckoutUpdate, { args: [request] }), UNKNOWN_GUEST_CHECKOUT);
+  }
+
+  guestState(checkoutId: string): Promise<GuestCheckoutState> {
+    return this.onExisting(guestWorkflowIdFor(checkoutId), (h) => h.query(guestStateQuery), UNKNOWN_GUEST_CHECKOUT);
+  }
+
+  /** A Stripe fact for an unclaimed guest checkout; false when its workflow is no longer running. */
+  async deliverGuestFact(checkoutId: string, fact: StripeFact): Promise<boolean> {
+    try {
+      await this.onExisting(guestWorkflowIdFor(checkoutId), (h) => h.signal(stripeFactSignal, fact), UNKNOWN_GUEST_CHECKOUT, RPC_DEADLINE_MS);
+      return true;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'guest_checkout_not_found') return false;
+      throw err;
+    }
+  }
+
   /** Stripe facts: top-ups to the wallet workflow, everything else to the workspace workflow. */
   async deliverFact(workspaceId: string, fact: StripeFact): Promise<void> {
     if (isTopUpFact(fact)) {
@@ -192,14 +248,24 @@ export class WorkspaceClient {
    * An update on the workspace's existing workflow. A workspace without one
    * has never had billing: `whenMissing` says what that means for the caller.
    */
-  private async updateExisting<R>(
+  private updateExisting<R>(
     workspaceId: string,
     call: (handle: WorkflowHandle) => Promise<R>,
     whenMissing: { code: ErrorCode; message: string },
   ): Promise<R> {
+    return this.onExisting(workflowIdFor(workspaceId), call, whenMissing);
+  }
+
+  /** A call on a running workflow; `whenMissing` when there is none (never started, or ended). */
+  private async onExisting<R>(
+    workflowId: string,
+    call: (handle: WorkflowHandle) => Promise<R>,
+    whenMissing: { code: ErrorCode; message: string },
+    deadlineMs = UPDATE_DEADLINE_MS,
+  ): Promise<R> {
     try {
-      const handle = this.client.workflow.getHandle(workflowIdFor(workspaceId));
-      return await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => call(handle));
+      const handle = this.client.workflow.getHandle(workflowId);
+      return await this.client.connection.withDeadline(Date.now() + deadlineMs, () => call(handle));
     } catch (err) {
       const missing = err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND);
       if (missing) throw new DomainError(whenMissing.code, whenMissing.message);

@@ -12,12 +12,17 @@ import Stripe from 'stripe';
 import type { StripeFact } from '../domain/billing-facts';
 import { DomainError } from '../domain/errors';
 import { factFromEvent, MalformedEventError, routeEvent, stripeEventEnvelope, type EventRouting } from '../domain/stripe-events';
+import { claimedWorkspaceOf, targetOf } from './event-targets';
 
 export interface WebhookDeps {
   prisma: PrismaClient;
   stripe: Stripe;
   webhookSecret: string;
-  workspaces: { deliverFact(workspaceId: string, fact: StripeFact): Promise<void> };
+  workspaces: {
+    deliverFact(workspaceId: string, fact: StripeFact): Promise<void>;
+    /** False when the guest checkout's workflow is no longer running. */
+    deliverGuestFact(checkoutId: string, fact: StripeFact): Promise<boolean>;
+  };
   /** stripe_webhook_events_total{type,outcome} (src/api/metrics.ts); optional. */
   metrics?: { webhookEvents: { inc(labels: { type: string; outcome: string }): void } };
   /** Failures are logged here with stripeEventId, type, workspaceId and workflowId; optional. */
@@ -26,6 +31,7 @@ export interface WebhookDeps {
 
 export type WebhookOutcome =
   | { outcome: 'delivered' | 'duplicate'; eventId: string; type: string; workspaceId: string }
+  | { outcome: 'delivered' | 'duplicate'; eventId: string; type: string; guestCheckoutId: string }
   | { outcome: 'ignored' | 'unroutable'; eventId: string; type: string };
 
 function verifiedJson(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): unknown {
@@ -55,24 +61,13 @@ async function database<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The spec's routing order; the stored customer/subscription mapping is the last resort. */
-async function workspaceOf(prisma: PrismaClient, routing: EventRouting): Promise<string | null> {
-  if (routing.workspaceId) return routing.workspaceId;
-  const or = [
-    ...(routing.subscriptionId ? [{ stripeSubscriptionId: routing.subscriptionId }] : []),
-    ...(routing.customerId ? [{ stripeCustomerId: routing.customerId }] : []),
-  ];
-  if (or.length === 0) return null;
-  const row = await prisma.workspaceBilling.findFirst({ where: { OR: or }, select: { workspaceId: true } });
-  return row?.workspaceId ?? null;
-}
-
 /** The fields every log line about this event carries. */
-export function webhookLogFields(outcome: { eventId: string; type: string; workspaceId?: string }) {
+export function webhookLogFields(outcome: { eventId: string; type: string; workspaceId?: string; guestCheckoutId?: string }) {
   return {
     stripeEventId: outcome.eventId,
     type: outcome.type,
     ...(outcome.workspaceId ? { workspaceId: outcome.workspaceId, workflowId: `workspace/${outcome.workspaceId}` } : {}),
+    ...(outcome.guestCheckoutId ? { guestCheckoutId: outcome.guestCheckoutId, workflowId: `guest-checkout/${outcome.guestCheckoutId}` } : {}),
   };
 }
 
@@ -120,10 +115,9 @@ async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progr
   if (!fact) return { ...base, outcome: 'ignored' };
 
   const { prisma } = deps;
-  const workspaceId = await database(() => workspaceOf(prisma, routing));
-  if (workspaceId) progress.workspaceId = workspaceId;
+  const target = await database(() => targetOf(prisma, routing));
   const createdAt = new Date(event.created * 1000);
-  if (!workspaceId) {
+  if (!target) {
     await database(() =>
       prisma.stripeEvent.upsert({
         where: { id: event.id },
@@ -133,18 +127,46 @@ async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progr
     );
     return { ...base, outcome: 'unroutable' };
   }
+  const markDelivered = (data: { workspaceId?: string; outcome?: string } = {}) =>
+    database(() => prisma.stripeEvent.update({ where: { id: event.id }, data: { deliveredAt: new Date(), outcome: 'delivered', ...data } }));
+
+  const toWorkspace = async (workspaceId: string): Promise<WebhookOutcome> => {
+    progress.workspaceId = workspaceId;
+    await deps.workspaces.deliverFact(workspaceId, fact);
+    await markDelivered({ workspaceId });
+    return { ...base, outcome: 'delivered', workspaceId };
+  };
+
+  if (target.kind === 'workspace') {
+    const { workspaceId } = target;
+    progress.workspaceId = workspaceId;
+    const recorded = await database(() =>
+      prisma.stripeEvent.upsert({
+        where: { id: event.id },
+        create: { id: event.id, type: event.type, workspaceId, createdAt, outcome: 'received' },
+        update: {},
+      }),
+    );
+    if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', workspaceId };
+    return toWorkspace(workspaceId);
+  }
+
+  const { checkoutId } = target;
   const recorded = await database(() =>
     prisma.stripeEvent.upsert({
       where: { id: event.id },
-      create: { id: event.id, type: event.type, workspaceId, createdAt, outcome: 'received' },
+      create: { id: event.id, type: event.type, guestCheckoutId: checkoutId, createdAt, outcome: 'received' },
       update: {},
     }),
   );
-  if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', workspaceId };
-
-  await deps.workspaces.deliverFact(workspaceId, fact);
-  await database(() =>
-    prisma.stripeEvent.update({ where: { id: event.id }, data: { deliveredAt: new Date(), outcome: 'delivered', workspaceId } }),
-  );
-  return { ...base, outcome: 'delivered', workspaceId };
+  if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', guestCheckoutId: checkoutId };
+  if (await deps.workspaces.deliverGuestFact(checkoutId, fact)) {
+    await markDelivered();
+    return { ...base, outcome: 'delivered', guestCheckoutId: checkoutId };
+  }
+  // The guest workflow ended: a claimed checkout's events go to its workspace; a lapsed one's change nothing.
+  const claimedBy = await database(() => claimedWorkspaceOf(prisma, checkoutId));
+  if (claimedBy) return toWorkspace(claimedBy);
+  await markDelivered({ outcome: 'guest_checkout_closed' });
+  return { ...base, outcome: 'ignored' };
 }

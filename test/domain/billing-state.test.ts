@@ -109,6 +109,8 @@ describe('initial state', () => {
       pendingChange: null,
       planChangeSeq: 0,
       topUpSeq: 0,
+      guestClaims: [],
+      taggedStripeIds: [],
       version: 0,
     });
     expect(derived(s)).toEqual({ status: 'none', plan: { id: 'essential', interval: null }, mode: 'self_serve', currentPeriodEnd: null });

@@ -304,6 +304,7 @@ describe('routeEvent', () => {
     const f = checkoutFixture();
     expect(routeEvent(envelope('checkout.session.completed', checkoutSession(f)))).toEqual({
       workspaceId: f.workspaceId,
+      guestCheckoutId: null,
       customerId: f.customerId,
       subscriptionId: f.subscriptionId,
     });
@@ -313,6 +314,7 @@ describe('routeEvent', () => {
     const f = checkoutFixture();
     expect(routeEvent(envelope('customer.subscription.updated', subscription(f)))).toEqual({
       workspaceId: f.workspaceId,
+      guestCheckoutId: null,
       customerId: f.customerId,
       subscriptionId: f.subscriptionId,
     });
@@ -334,6 +336,7 @@ describe('routeEvent', () => {
     const f = checkoutFixture();
     expect(routeEvent(envelope('invoice.payment_failed', invoice(f)))).toEqual({
       workspaceId: f.workspaceId,
+      guestCheckoutId: null,
       customerId: f.customerId,
       subscriptionId: f.subscriptionId,
     });
@@ -356,7 +359,7 @@ describe('routeEvent', () => {
     const routed = routeEvent(
       envelope('invoice.paid', invoice(f, { metadata: null, parent: { subscription_details: { metadata: {}, subscription: { id: f.subscriptionId } } } })),
     );
-    expect(routed).toEqual({ workspaceId: null, customerId: f.customerId, subscriptionId: f.subscriptionId });
+    expect(routed).toEqual({ workspaceId: null, guestCheckoutId: null, customerId: f.customerId, subscriptionId: f.subscriptionId });
   });
 
   it('a top-level subscription field wins over the snapshot subscription', () => {
@@ -369,6 +372,7 @@ describe('routeEvent', () => {
     const f = checkoutFixture();
     expect(routeEvent(envelope('customer.subscription.deleted', subscription(f, { withMetadata: false })))).toEqual({
       workspaceId: null,
+      guestCheckoutId: null,
       customerId: f.customerId,
       subscriptionId: f.subscriptionId,
     });
@@ -377,9 +381,18 @@ describe('routeEvent', () => {
   it('an object with nothing to route by gives all nulls', () => {
     expect(routeEvent(envelope('customer.created', { id: 'cus_x', object: 'customer' }))).toEqual({
       workspaceId: null,
+      guestCheckoutId: null,
       customerId: null,
       subscriptionId: null,
     });
+  });
+
+  it("reads a guest checkout's id from the object's metadata or the invoice snapshot", () => {
+    const f = checkoutFixture();
+    const session = { ...checkoutSession(f), metadata: { guestCheckoutId: 'gco_1', planId: 'plus', interval: 'month' } };
+    expect(routeEvent(envelope('checkout.session.completed', session))).toMatchObject({ workspaceId: null, guestCheckoutId: 'gco_1' });
+    const snapshot = invoice(f, { parent: { subscription_details: { metadata: { guestCheckoutId: 'gco_2' }, subscription: f.subscriptionId } } });
+    expect(routeEvent(envelope('invoice.paid', snapshot))).toMatchObject({ workspaceId: null, guestCheckoutId: 'gco_2', subscriptionId: f.subscriptionId });
   });
 
   it('reads an expanded customer object as its id', () => {

@@ -36,15 +36,15 @@ export async function startApiHarness(taskQueue: string): Promise<ApiHarness> {
   const prisma = testPrisma();
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
   const env = await timeSkippingEnv();
+  const workspaces = new WorkspaceClient(env.client, taskQueue);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ prisma, stripe, settings: settingsFrom(config) }),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces }),
   });
   const running = worker.run();
   const log = createLogger('silent');
-  const workspaces = new WorkspaceClient(env.client, taskQueue);
   const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
   await access.start();
   const app = createApp({ prisma, stripe, workspaces, access, log, config });

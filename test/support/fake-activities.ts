@@ -1,7 +1,8 @@
 // Activities for workflow tests on the time-skipping server: typed against
 // the real ones (a signature change breaks these tests at compile time) and
 // recording every call so tests can assert what the workflow asked for.
-import type { Activities, EngineSettings } from '../../activities';
+import type { Activities, EngineSettings, GuestClaimPort } from '../../activities';
+import { attachThrough } from '../../activities/guest-claims';
 import type { BillingFact } from '../../src/domain/billing-facts';
 import type { BillingProjection } from '../../src/domain/projection';
 import type { PlanId } from '../../src/domain/plans';
@@ -11,6 +12,7 @@ export const TEST_SETTINGS: EngineSettings = {
   gracePeriodMs: 7 * 86_400_000,
   dunningReminderOffsetsMs: [0, 3 * 86_400_000, 6 * 86_400_000],
   walletMinimumCents: 1000,
+  guestFlagAfterMs: 30 * 86_400_000,
 };
 
 export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
@@ -22,6 +24,12 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     liveFactsOf: new Map<string, BillingFact[]>(),
     /** Workspace ids the reconciliation lists. */
     reconcilable: [] as string[],
+    /** The workspace workflows a claim attaches to (the harness sets the real WorkspaceClient). */
+    workspaces: undefined as GuestClaimPort | undefined,
+    /** While set, a claim's attach waits for it (lets a test land a webhook mid-claim). */
+    attachGate: undefined as Promise<void> | undefined,
+    /** What Stripe says about a session asked to expire (default: it was open). */
+    sessionStatusOf: new Map<string, 'open' | 'complete' | 'expired'>(),
   };
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
@@ -42,12 +50,48 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     audits: [] as Parameters<Activities['recordOperatorAction']>[0][],
     resyncs: [] as Parameters<Activities['readStripeSubscriptionFacts']>[0][],
     reconciliations: [] as Parameters<Activities['resyncWorkspace']>[0][],
+    guestCustomers: [] as Parameters<Activities['ensureGuestCustomer']>[0][],
+    guestSessions: [] as Parameters<Activities['createGuestCheckoutSession']>[0][],
+    guestViews: [] as Parameters<Activities['saveGuestCheckout']>[0][],
+    attaches: [] as Parameters<Activities['attachGuestToWorkspace']>[0][],
+    expirations: [] as Parameters<Activities['expireCheckoutSession']>[0][],
+    tags: [] as Parameters<Activities['tagStripeOwnership']>[0][],
   };
   /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
   const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
   const activities: Activities = {
     async loadRunContext() {
       return { settings, storedProjectionVersion: 0 };
+    },
+    async loadGuestRunContext() {
+      return { settings, storedProjectionVersion: 0 };
+    },
+    async ensureGuestCustomer(input) {
+      calls.guestCustomers.push(input);
+      return `cus_guest_${input.guestCheckoutId}`;
+    },
+    async createGuestCheckoutSession(input) {
+      calls.guestSessions.push(input);
+      return { checkoutId: `cs_guest_${input.guestCheckoutId}`, url: `https://checkout.stripe.test/g/${input.guestCheckoutId}`, expiresAt: input.expiresAt };
+    },
+    async saveGuestCheckout(view) {
+      calls.guestViews.push(view);
+      return true;
+    },
+    async attachGuestToWorkspace(input) {
+      calls.attaches.push(input);
+      await world.attachGate;
+      if (!world.workspaces) throw new Error('fake activities: world.workspaces is not set');
+      return attachThrough(world.workspaces, input);
+    },
+    async expireCheckoutSession(input) {
+      calls.expirations.push(input);
+      const status = world.sessionStatusOf.get(input.checkoutId) ?? 'open';
+      return status === 'complete' ? 'complete' : 'expired';
+    },
+    async tagStripeOwnership(input) {
+      calls.tags.push(input);
+      return [input.customerId, input.subscriptionId].filter((id): id is string => id !== null);
     },
     async ensureStripeCustomer(input) {
       calls.customers.push(input);

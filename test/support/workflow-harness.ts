@@ -24,10 +24,12 @@ export async function startWorkflowHarness(taskQueue: string): Promise<WorkflowH
   const fake = fakeActivities();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
   const running = worker.run();
+  const workspaces = new WorkspaceClient(env.client, taskQueue);
+  fake.world.workspaces = workspaces;
   return {
     env,
     fake,
-    workspaces: new WorkspaceClient(env.client, taskQueue),
+    workspaces,
     stateOf: (workspaceId) => env.client.workflow.getHandle(workflowIdFor(workspaceId)).query(stateQuery),
     serverNow: async () => Number(await env.currentTimeMs()),
     async close() {

@@ -10,6 +10,8 @@ import { contractPricesSchema, grantCreditRequestSchema, invoicingControlsSchema
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
 import { listSalesLeads } from '../../read-model/sales-leads-reader';
+import { listGuestCheckouts } from '../../read-model/guest-checkouts-reader';
+import { guestCheckoutListQuerySchema } from '../../domain/schemas';
 import type { PrismaClient } from '@prisma/client';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -27,6 +29,11 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
   router.get('/sales-leads', async (req, res) => {
     const { limit } = parseInput(z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }), req.query, 'query');
     res.json({ leads: await listSalesLeads(deps.prisma, limit) });
+  });
+
+  router.get('/guest-checkouts', async (req, res) => {
+    const query = parseInput(guestCheckoutListQuerySchema, req.query, 'query');
+    res.json({ guestCheckouts: await listGuestCheckouts(deps.prisma, { status: query.status, flaggedOnly: query.flagged, limit: query.limit }) });
   });
 
   router.post('/workspaces/:workspaceId/credits', async (req, res) => {

@@ -1,0 +1,261 @@
+// One workflow per guest checkout (`guest-checkout/{checkoutId}`): it opens
+// the hosted Checkout for a visitor without a workspace, receives the Stripe
+// facts of the guest's customer and subscription, and on a verified claim
+// hands all of it to the workspace workflow. Facts that arrive while the
+// claim is in flight are kept and forwarded once the workspace holds the
+// guest's state; the workspace ignores event ids it already applied, so a
+// payment is neither lost nor counted twice. A paid checkout nobody claims
+// stays (listed for operators, flagged after GUEST_CHECKOUT_FLAG_AFTER); a
+// claimed or lapsed one ends after a retention period.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RunContext } from '../activities';
+import type { BillingFact } from '../src/domain/billing-facts';
+import {
+  GUEST_CHECKOUT_RETENTION_MS,
+  abandonClaim,
+  applyGuestFact,
+  beginClaim,
+  completeClaim,
+  decideClaim,
+  decideGuestCheckout,
+  expireGuestSessionIfDue,
+  flagDueAt,
+  flagIfDue,
+  guestStatus,
+  initialGuestState,
+  recordRefusal,
+  recordSession,
+  toGuestView,
+  type ClaimRequest,
+  type ClaimResult,
+  type GuestCheckoutRequest,
+  type GuestCheckoutState,
+} from '../src/domain/guest-checkout';
+import { claimRequestSchema, guestCheckoutRequestSchema } from '../src/domain/schemas';
+import { stripeFactSignal, workflowIdFor } from './definitions';
+import {
+  claimGuestCheckoutUpdate,
+  guestStateQuery,
+  startGuestCheckoutUpdate,
+  type GuestCheckoutLink,
+  type GuestCheckoutWorkflowInput,
+} from './guest-definitions';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
+
+/** A run started by a request its validator refused holds nothing: it ends after this long. */
+const UNUSED_RUN_MS = 60_000;
+
+export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): Promise<void> {
+  const { checkoutId } = input;
+  const { workflowId } = workflowInfo();
+  let state: GuestCheckoutState = input.state ?? initialGuestState(checkoutId, Date.now());
+  let savedVersion = input.state ? state.version : -1;
+  let settings: RunContext['settings'] | undefined = undefined;
+  let busy = false;
+  let persisting = false;
+  let startAttempted = input.state !== undefined;
+  let flagArmedAt: number | null = null;
+  let retentionArmedAt: number | null = null;
+
+  const link = (): GuestCheckoutLink => {
+    const session = state.billing.checkout!;
+    return { checkoutId, url: session.url, expiresAt: new Date(session.expiresAt).toISOString() };
+  };
+
+  async function persist(): Promise<void> {
+    const target = state.version;
+    await condition(() => !persisting || savedVersion >= target);
+    if (savedVersion >= target) return;
+    persisting = true;
+    try {
+      while (savedVersion < state.version) {
+        const snapshot = state;
+        await durable.saveGuestCheckout(toGuestView(snapshot));
+        savedVersion = snapshot.version;
+        setCurrentDetails(describe(snapshot));
+      }
+    } finally {
+      persisting = false;
+    }
+  }
+
+  function armTimers(): void {
+    const session = state.billing.checkout;
+    if (session) fireAt(session.expiresAt, () => (state = expireGuestSessionIfDue(state, Date.now())), `guest checkout ${checkoutId} expires`);
+    const flagAt = settings ? flagDueAt(state, settings.guestFlagAfterMs) : null;
+    if (flagAt !== null && flagArmedAt !== flagAt) {
+      flagArmedAt = flagAt;
+      fireAt(flagAt, () => (state = flagIfDue(state, settings!.guestFlagAfterMs, Date.now())), 'flag paid guest checkout left unclaimed');
+    }
+    const endAt = state.settledAt === null ? null : state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
+    if (endAt !== null && retentionArmedAt !== endAt) {
+      retentionArmedAt = endAt;
+      // Wakes the main loop, which ends the run if the checkout is still settled.
+      fireAt(endAt, () => undefined, 'guest checkout retention ends');
+    }
+  }
+
+  /** Facts that reach a claimed guest belong to the workspace now. */
+  function forward(workspaceId: string, fact: BillingFact): void {
+    getExternalWorkflowHandle(workflowIdFor(workspaceId))
+      .signal(stripeFactSignal, fact)
+      .catch((err: unknown) => log.warn('could not forward a Stripe fact to the claiming workspace', { workspaceId, eventId: fact.eventId, err }));
+  }
+
+  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    await condition(() => !busy && settings !== undefined);
+    busy = true;
+    try {
+      return await work();
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function start(request: GuestCheckoutRequest): Promise<GuestCheckoutLink> {
+    startAttempted = true;
+    return exclusive(async () => {
+      const decision = decideGuestCheckout(state, request);
+      if (decision.kind === 'reject') {
+        if (decision.code === 'sales_assisted' || decision.code === 'not_purchasable') {
+          if (decision.code === 'sales_assisted') {
+            // Enterprise never goes through self-serve checkout: keep the interest as a sales lead.
+            await durable.recordSalesLead({
+              requestId: `${workflowId}:lead`,
+              workspaceId: null,
+              email: request.email,
+              planId: request.planId,
+              interval: request.interval,
+              source: 'guest_checkout',
+            });
+          }
+          state = recordRefusal(state, request, Date.now());
+          await persist();
+        }
+        reject(decision.code, decision.message);
+      }
+      if (decision.kind === 'reuse') return link();
+      const customerId = await billing
+        .ensureGuestCustomer({ guestCheckoutId: checkoutId, email: request.email, idempotencyKey: `${workflowId}:customer` })
+        .catch(rethrowActivityFailure);
+      const created = await billing
+        .createGuestCheckoutSession({
+          guestCheckoutId: checkoutId,
+          customerId,
+          planId: request.planId,
+          interval: request.interval,
+          successUrl: request.successUrl,
+          cancelUrl: request.cancelUrl,
+          expiresAt: Math.floor((Date.now() + settings!.checkoutTtlMs) / 1000) * 1000,
+          idempotencyKey: `${workflowId}:session`,
+        })
+        .catch(rethrowActivityFailure);
+      const session = { id: created.checkoutId, url: created.url, expiresAt: created.expiresAt, planId: request.planId, interval: request.interval };
+      state = recordSession(state, request, session, customerId);
+      armTimers();
+      await persist();
+      return link();
+    });
+  }
+
+  async function claim(request: ClaimRequest): Promise<ClaimResult> {
+    return exclusive(async () => {
+      const decision = decideClaim(state, request, Date.now());
+      if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
+      if (decision.kind === 'done') return decision.result;
+      const { workspaceId } = request;
+      const handedOver = decision.attachment.facts.length;
+      state = beginClaim(state, workspaceId);
+      let result: ClaimResult;
+      try {
+        result = await billing.attachGuestToWorkspace({ workspaceId, attachment: decision.attachment });
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+          // The workspace refused; nothing changed there.
+          state = abandonClaim(state);
+          await persist();
+          rethrowActivityFailure(err);
+        }
+        // The outcome is unknown: the claim stays pinned to this workspace, which may retry it.
+        reject('temporal_unavailable', 'The workspace could not be reached to complete the claim; retry it (no other workspace can claim meanwhile).');
+      }
+      const late = state.facts.slice(handedOver);
+      state = completeClaim(state, result, Date.now());
+      late.forEach((fact) => forward(workspaceId, fact));
+      armTimers();
+      await persist();
+      return result;
+    });
+  }
+
+  setHandler(guestStateQuery, () => state);
+  setHandler(stripeFactSignal, (fact) => {
+    if (state.claim) {
+      forward(state.claim.workspaceId, fact);
+      return;
+    }
+    state = applyGuestFact(state, fact, Date.now());
+    armTimers();
+  });
+  setHandler(startGuestCheckoutUpdate, start, {
+    validator(request) {
+      parseOrReject(guestCheckoutRequestSchema, request, 'The guest checkout request is invalid.');
+    },
+  });
+  setHandler(claimGuestCheckoutUpdate, claim, {
+    validator(request) {
+      parseOrReject(claimRequestSchema, request, 'The claim request is invalid.');
+      // Refusals are answered without a history event (the handler decides again once it runs).
+      const decision = decideClaim(state, request, Date.now());
+      if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
+    },
+  });
+
+  const context = await local.loadGuestRunContext(checkoutId);
+  settings = context.settings;
+  if (!input.state && context.storedProjectionVersion > state.version) {
+    state = { ...state, version: state.version + context.storedProjectionVersion };
+  }
+  if (!(await condition(() => startAttempted, UNUSED_RUN_MS))) return;
+  armTimers();
+
+  for (;;) {
+    const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
+    await condition(
+      () => state.version !== savedVersion || state.refused || retentionOver() || (startAttempted && !busy && state.request === null) || workflowInfo().continueAsNewSuggested,
+    );
+    if (state.version !== savedVersion) await persist();
+    armTimers();
+    const nothingOpened = state.request === null && !busy;
+    if ((state.refused || retentionOver() || nothingOpened) && state.claiming === null) {
+      await condition(allHandlersFinished);
+      await persist();
+      log.info('guest checkout ends', { checkoutId, status: guestStatus(state) });
+      return;
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await persist();
+      await continueAsNew<typeof guestCheckoutWorkflow>({ checkoutId, state });
+    }
+  }
+}
+
+function describe(state: GuestCheckoutState): string {
+  const status = guestStatus(state);
+  const who = state.request ? `${state.request.email}, ${state.request.planId}/${state.request.interval}` : 'not started';
+  const claimed = state.claim ? ` → workspace ${state.claim.workspaceId}` : state.claiming ? ` (claim by ${state.claiming} in flight)` : '';
+  const flagged = state.flaggedAt !== null ? ' — FLAGGED: paid, unclaimed' : '';
+  return `Guest checkout ${status}${claimed} (${who})${flagged}`;
+}
