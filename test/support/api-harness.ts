@@ -31,8 +31,8 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(taskQueue: string): Promise<ApiHarness> {
-  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue });
+export async function startApiHarness(taskQueue: string, overrides: Record<string, string> = {}): Promise<ApiHarness> {
+  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
   const prisma = testPrisma();
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
   const env = await timeSkippingEnv();
