@@ -69,7 +69,7 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   let retentionArmedAt: number | null = null;
 
   const link = (): GuestCheckoutLink => {
-    const session = state.billing.checkout!;
+    const session = state.session!;
     return { checkoutId, url: session.url, expiresAt: new Date(session.expiresAt).toISOString() };
   };
 

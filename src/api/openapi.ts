@@ -78,11 +78,15 @@ export function openApiDocument() {
     summary: 'Start a hosted Stripe Checkout for a visitor without a workspace (claimed later)',
     description: 'A guest-checkout workflow (guest-checkout/{checkoutId}) owns it: the Stripe customer carries the email and no workspace. Enterprise is refused and recorded as a sales lead.',
     security,
-    request: { body: body(guestCheckoutRequestSchema) },
+    request: {
+      headers: z.object({ 'idempotency-key': z.string().max(255).optional().describe('A retried request with the same key gets the same checkout (other details under it: 409)') }),
+      body: body(guestCheckoutRequestSchema),
+    },
     responses: {
       201: json(guestCheckoutResponseSchema, 'Guest checkout created'),
       400: problem('Validation failed (every offending field listed)'),
       401: problem('Missing or wrong token'),
+      409: problem('checkout_in_progress: the Idempotency-Key was used with other details'),
       422: problem('sales_assisted (with contactUrl) or not_purchasable'),
       503: problem('temporal_unavailable'),
     },

@@ -3,7 +3,7 @@
 import type { z } from 'zod';
 import { ValidationError } from '../domain/errors';
 
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'params' | 'query'): z.infer<T> {
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'params' | 'query' | 'headers'): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ValidationError(

@@ -56,6 +56,8 @@ export interface GuestAttachment {
 export interface GuestCheckoutState {
   checkoutId: string;
   request: GuestCheckoutRequest | null;
+  /** The hosted session as created (kept after it closes, so a repeated start answers the same). */
+  session: OpenCheckout | null;
   billing: WorkspaceState;
   /** Every Stripe fact received before the claim, oldest first (handed to the workspace). */
   facts: BillingFact[];
@@ -80,6 +82,7 @@ export function initialGuestState(checkoutId: string, nowMs: number): GuestCheck
   return {
     checkoutId,
     request: null,
+    session: null,
     billing: initialState(`guest:${checkoutId}`),
     facts: [],
     refused: false,
@@ -116,7 +119,12 @@ export type GuestCheckoutDecision =
   | { kind: 'reuse' }
   | { kind: 'reject'; code: ErrorCode; message: string };
 
-/** Whether this request may open the guest's checkout (the API gives every guest checkout a fresh id). */
+/**
+ * Whether this request may open the guest's checkout. The API gives each
+ * request a fresh checkout id, or one derived from its Idempotency-Key: a
+ * repeat of the same request gets the same session back (even once it
+ * closed); other details under the same key are refused.
+ */
 export function decideGuestCheckout(state: GuestCheckoutState, request: GuestCheckoutRequest): GuestCheckoutDecision {
   const plan = PLANS[request.planId];
   if (plan.purchase === 'sales_assisted') {
@@ -126,8 +134,12 @@ export function decideGuestCheckout(state: GuestCheckoutState, request: GuestChe
     return { kind: 'reject', code: 'not_purchasable', message: `${plan.name} is free and needs no checkout.` };
   }
   if (state.request === null) return { kind: 'create' };
-  if (JSON.stringify(state.request) === JSON.stringify(request) && state.billing.checkout) return { kind: 'reuse' };
-  return { kind: 'reject', code: 'checkout_in_progress', message: `Guest checkout ${state.checkoutId} was already started with other details.` };
+  if (JSON.stringify(state.request) === JSON.stringify(request) && state.session) return { kind: 'reuse' };
+  return {
+    kind: 'reject',
+    code: 'checkout_in_progress',
+    message: `Guest checkout ${state.checkoutId} was already started with other details (an Idempotency-Key names one request).`,
+  };
 }
 
 export function recordRefusal(state: GuestCheckoutState, request: GuestCheckoutRequest, nowMs: number): GuestCheckoutState {
@@ -135,7 +147,7 @@ export function recordRefusal(state: GuestCheckoutState, request: GuestCheckoutR
 }
 
 export function recordSession(state: GuestCheckoutState, request: GuestCheckoutRequest, session: OpenCheckout, customerId: string): GuestCheckoutState {
-  return bump(state, { request, billing: openCheckout(state.billing, session, customerId) });
+  return bump(state, { request, session, billing: openCheckout(state.billing, session, customerId) });
 }
 
 /** A Stripe fact about the guest's customer, session, subscription or invoices, before any claim. */
@@ -262,7 +274,7 @@ export function toGuestView(state: GuestCheckoutState): GuestCheckoutView {
     status: guestStatus(state),
     billingStatus: billingStatus(state.billing),
     stripeCustomerId: state.billing.customerId,
-    stripeCheckoutSessionId: session?.id ?? state.billing.closedCheckoutIds[0] ?? null,
+    stripeCheckoutSessionId: state.session?.id ?? null,
     stripeSubscriptionId: state.billing.subscription?.id ?? null,
     expiresAt: session?.expiresAt ?? null,
     paidAt: state.paidAt,

@@ -257,3 +257,22 @@ describe('POST /v1/checkout/:checkoutId/claim', () => {
     expect((await claim(g.checkoutId, uniqueId('ws'), g.email)).status).toBe(404);
   });
 });
+
+describe('Idempotency-Key on POST /v1/checkout/guest', () => {
+  test('a retried request with the same key gets the same checkout; other details under the key are 409', async () => {
+    const key = uniqueId('idem');
+    const body = guestBody();
+    const first = await request(h.app).post('/v1/checkout/guest').set(auth).set('Idempotency-Key', key).send(body);
+    const retry = await request(h.app).post('/v1/checkout/guest').set(auth).set('Idempotency-Key', key).send(body);
+    expect(first.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    expect(recorder.requests.filter((r) => r.path === '/v1/checkout/sessions' && r.form['metadata[guestCheckoutId]'] === first.body.checkoutId)).toHaveLength(1);
+
+    const other = await request(h.app).post('/v1/checkout/guest').set(auth).set('Idempotency-Key', key).send({ ...body, planId: 'business' });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('checkout_in_progress');
+    // Without a key every request is a new guest checkout.
+    const fresh = await request(h.app).post('/v1/checkout/guest').set(auth).send(body);
+    expect(fresh.body.checkoutId).not.toBe(first.body.checkoutId);
+  });
+});

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       BILLING_DUNNING_REMINDERS: [0, 3 * DAY, 6 * DAY],
       WALLET_MINIMUM_CENTS: 1000,
       CHECKOUT_SESSION_TTL: 24 * HOUR,
+      GUEST_CHECKOUT_FLAG_AFTER: 30 * DAY,
       LOG_LEVEL: 'info',
     });
     expect(config.STRIPE_API_URL).toBeUndefined();
@@ -192,6 +193,11 @@ describe('loadConfig', () => {
       expect(problemsOf({ ...REQUIRED, CHECKOUT_SESSION_TTL: value })).toEqual([
         'CHECKOUT_SESSION_TTL: CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)',
       ]);
+    });
+
+    it('reads GUEST_CHECKOUT_FLAG_AFTER as a duration of at least a minute', () => {
+      expect(loadConfig({ ...REQUIRED, GUEST_CHECKOUT_FLAG_AFTER: '14d' }).GUEST_CHECKOUT_FLAG_AFTER).toBe(14 * DAY);
+      expect(problemsOf({ ...REQUIRED, GUEST_CHECKOUT_FLAG_AFTER: '30s' })).toEqual(['GUEST_CHECKOUT_FLAG_AFTER: GUEST_CHECKOUT_FLAG_AFTER must be at least 1m']);
     });
 
     it('rejects a CHECKOUT_SESSION_TTL that is not a duration with the duration hint', () => {

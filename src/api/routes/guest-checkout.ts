@@ -2,7 +2,7 @@
 // hosted Checkout with an email; after the product app verified their
 // sign-in it claims the purchase into a workspace. The route only chooses
 // the new checkout's id; the guest-checkout workflow decides everything else.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { claimRequestSchema, guestCheckoutIdSchema, guestCheckoutRequestSchema } from '../../domain/schemas';
@@ -11,8 +11,12 @@ import { parseInput } from '../validate';
 
 const params = z.object({ checkoutId: guestCheckoutIdSchema });
 
-export function newGuestCheckoutId(): string {
-  return `gco_${randomUUID().replace(/-/g, '')}`;
+const idempotencyKey = z.string().trim().min(1).max(255).optional();
+
+/** A fresh guest checkout id, or the one an Idempotency-Key always maps to (so a retried request joins its first try). */
+export function newGuestCheckoutId(key?: string): string {
+  const hex = key === undefined ? randomUUID().replace(/-/g, '') : createHash('sha256').update(`guest-checkout:${key}`).digest('hex').slice(0, 32);
+  return `gco_${hex}`;
 }
 
 export function guestCheckoutRouter(deps: { workspaces: Pick<WorkspaceClient, 'startGuestCheckout' | 'claimGuestCheckout'> }): Router {
@@ -20,7 +24,8 @@ export function guestCheckoutRouter(deps: { workspaces: Pick<WorkspaceClient, 's
 
   router.post('/checkout/guest', async (req, res) => {
     const body = parseInput(guestCheckoutRequestSchema, req.body ?? {}, 'body');
-    res.status(201).json(await deps.workspaces.startGuestCheckout(newGuestCheckoutId(), body));
+    const { 'idempotency-key': key } = parseInput(z.object({ 'idempotency-key': idempotencyKey }), req.headers, 'headers');
+    res.status(201).json(await deps.workspaces.startGuestCheckout(newGuestCheckoutId(key), body));
   });
 
   router.post('/checkout/:checkoutId/claim', async (req, res) => {
