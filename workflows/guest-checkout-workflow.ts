@@ -65,6 +65,7 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   let busy = false;
   let persisting = false;
   let startAttempted = input.state !== undefined;
+  let sessionArmed: string | null = null;
   let flagArmedAt: number | null = null;
   let retentionArmedAt: number | null = null;
 
@@ -92,7 +93,10 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
 
   function armTimers(): void {
     const session = state.billing.checkout;
-    if (session) fireAt(session.expiresAt, () => (state = expireGuestSessionIfDue(state, Date.now())), `guest checkout ${checkoutId} expires`);
+    if (session && sessionArmed !== session.id) {
+      sessionArmed = session.id;
+      fireAt(session.expiresAt, () => (state = expireGuestSessionIfDue(state, Date.now())), `guest checkout ${checkoutId} expires`);
+    }
     const flagAt = settings ? flagDueAt(state, settings.guestFlagAfterMs) : null;
     if (flagAt !== null && flagArmedAt !== flagAt) {
       flagArmedAt = flagAt;

@@ -28,6 +28,7 @@ async function main() {
   const fake = fakeActivities();
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
   const workspaces = new WorkspaceClient(env.client, taskQueue);
+  fake.world.workspaces = workspaces;
   const fact = (type: string, object: Record<string, unknown>) => factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object)))!;
   const out = path.join(__dirname, 'histories');
 
@@ -85,7 +86,20 @@ async function main() {
       await workspaces.endGrace(operated.workspaceId, why('op-3'));
       await workspaces.resyncFromStripe(operated.workspaceId, why('op-5'));
 
+      // Guest checkout: opened, paid, claimed into a workspace, a renewal forwarded, retention over.
+      const guestId = 'gco_00000000000000000000000000replay';
+      await workspaces.startGuestCheckout(guestId, { ...request, email: 'guest@example.com' });
+      const guest = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-guest-claim', checkoutId: `cs_guest_${guestId}`, customerId: `cus_guest_${guestId}` };
+      const guestMeta = { guestCheckoutId: guestId, planId: 'plus', interval: 'month' };
+      await workspaces.deliverGuestFact(guestId, fact('customer.subscription.created', { ...subscription(guest), metadata: guestMeta }));
+      await workspaces.deliverGuestFact(guestId, fact('checkout.session.completed', checkoutSession(guest, { metadata: guestMeta })));
+      await workspaces.claimGuestCheckout(guestId, { workspaceId: guest.workspaceId, verifiedEmail: 'guest@example.com' });
+      await workspaces.deliverGuestFact(guestId, fact('invoice.paid', invoice(guest, { status: 'paid' })));
+      await env.sleep(8 * 86_400_000);
+
       const recorded = [
+        { name: 'replay-guest-checkout', workflowId: `guest-checkout/${guestId}` },
+        { name: guest.workspaceId, workflowId: workflowIdFor(guest.workspaceId) },
         { name: operated.workspaceId, workflowId: workflowIdFor(operated.workspaceId) },
         { name: dunning.workspaceId, workflowId: workflowIdFor(dunning.workspaceId) },
         { name: changing.workspaceId, workflowId: workflowIdFor(changing.workspaceId) },
