@@ -84,6 +84,36 @@ test('a workspace goes from Essential to Plus through checkout, webhook and work
   expect(found).toEqual([`workspace/${workspaceId}`]);
 });
 
+test('a guest pays, then claims into a new workspace through the worker process (its activity updates the workspace workflow)', async () => {
+  const email = `${uniqueId('guest')}@example.com`;
+  const started = await api('/v1/checkout/guest', {
+    method: 'POST',
+    body: JSON.stringify({ email, planId: 'family', interval: 'month', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/no' }),
+  });
+  expect(started.status).toBe(201);
+  const { checkoutId } = (await started.json()) as { checkoutId: string };
+  const client = new Client({ connection });
+  const guest = client.workflow.getHandle(`guest-checkout/${checkoutId}`);
+  expect((await guest.describe()).status.name).toBe('RUNNING');
+
+  const f = { ...checkoutFixture('family', 'month'), workspaceId: '', checkoutId: 'cs_guest_session', customerId: uniqueId('cus_guest') };
+  const session = checkoutSession(f, { metadata: { guestCheckoutId: checkoutId, planId: 'family', interval: 'month' } });
+  const { payload, signature } = signedPayload(stripeEvent('checkout.session.completed', session));
+  const webhook = await fetch(`${engine.apiUrl}/webhooks/stripe`, { method: 'POST', headers: { 'Stripe-Signature': signature, 'Content-Type': 'application/json' }, body: payload });
+  expect(await webhook.json()).toMatchObject({ outcome: 'delivered', guestCheckoutId: checkoutId });
+
+  const workspaceId = uniqueId('ws');
+  const claimed = await api(`/v1/checkout/${checkoutId}/claim`, { method: 'POST', body: JSON.stringify({ workspaceId, verifiedEmail: email }) });
+  expect(claimed.status).toBe(200);
+  expect(await claimed.json()).toMatchObject({ checkoutId, workspaceId, status: 'active', plan: { id: 'family', interval: 'month' }, stripe: { subscriptionId: f.subscriptionId } });
+  const billing = await eventually(
+    async () => (await (await api(`/v1/workspaces/${workspaceId}/billing`)).json()) as { status: string },
+    (b) => b.status === 'active',
+    20_000,
+  );
+  expect(billing).toMatchObject({ plan: { id: 'family' }, stripe: { subscriptionId: f.subscriptionId } });
+});
+
 test('the worker and the API stop cleanly on SIGTERM', async () => {
   await engine.stop();
   expect(await engine.api.exited).toEqual({ code: 0, signal: null });
