@@ -51,7 +51,7 @@ import {
   type GuestCheckoutLink,
   type GuestCheckoutWorkflowInput,
 } from './guest-definitions';
-import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
 
 /** A run started by a request its validator refused holds nothing: it ends after this long. */
 const UNUSED_RUN_MS = 60_000;
@@ -76,7 +76,7 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
 
   async function persist(): Promise<void> {
     const target = state.version;
-    await condition(() => !persisting || savedVersion >= target);
+    while (persisting && savedVersion < target) await condition(() => !persisting || savedVersion >= target);
     if (savedVersion >= target) return;
     persisting = true;
     try {
@@ -117,14 +117,17 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
       .catch((err: unknown) => log.warn('could not forward a Stripe fact to the claiming workspace', { workspaceId, eventId: fact.eventId, err }));
   }
 
+  const locked = createLock(() => settings !== undefined);
+  /** One start or claim at a time; `busy` tells the main loop one is running. */
   async function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    await condition(() => !busy && settings !== undefined);
-    busy = true;
-    try {
-      return await work();
-    } finally {
-      busy = false;
-    }
+    return locked(async () => {
+      busy = true;
+      try {
+        return await work();
+      } finally {
+        busy = false;
+      }
+    });
   }
 
   async function start(request: GuestCheckoutRequest): Promise<GuestCheckoutLink> {

@@ -5,7 +5,7 @@
 // request id, records it in the operator_audit table (activity) and returns
 // the resulting state summary. The Update itself, with its reason, stays in
 // the workflow history.
-import { condition, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import type { OperatorActionName } from '../activities';
 import type { BillingFact } from '../src/domain/billing-facts';
 import type { WorkspaceState } from '../src/domain/billing-state';
@@ -27,7 +27,7 @@ import {
   type PendingChangeView,
 } from './definitions';
 import type { WorkflowContext } from './plan-changes';
-import { billing, durable, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, durable, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
 
 export interface OperatorContext extends WorkflowContext {
   /** Re-arms the dunning timer for the (possibly moved) grace window. */
@@ -52,7 +52,7 @@ function decided(decision: OperatorDecision): WorkspaceState {
 }
 
 export function registerOperatorHandlers(ctx: OperatorContext): void {
-  let busy = false;
+  const exclusively = createLock(() => ctx.settings() !== undefined);
   const alreadyApplied = (requestId: string) => ctx.state().operatorRequestIds.includes(requestId);
 
   /**
@@ -66,9 +66,7 @@ export function registerOperatorHandlers(ctx: OperatorContext): void {
     request: OperatorActionRequest,
     act: () => Promise<Record<string, unknown>>,
   ): Promise<OperatorActionResult> {
-    await condition(() => !busy && ctx.settings() !== undefined);
-    busy = true;
-    try {
+    return exclusively(async () => {
       if (alreadyApplied(request.requestId)) {
         return { action, requestId: request.requestId, applied: false, details: {}, state: summarizeState(ctx.state()) };
       }
@@ -85,9 +83,7 @@ export function registerOperatorHandlers(ctx: OperatorContext): void {
       });
       await ctx.persist();
       return { action, requestId: request.requestId, applied: true, details, state: summarizeState(ctx.state()) };
-    } finally {
-      busy = false;
-    }
+    });
   }
 
   setHandler(

@@ -4,7 +4,7 @@
 // Scheduled changes are held here with a durable timer and applied in Stripe
 // shortly before the period ends (no proration), so the renewal invoice is
 // already at the new price; the webhook then confirms the new plan.
-import { condition, log, setHandler } from '@temporalio/workflow';
+import { log, setHandler } from '@temporalio/workflow';
 import type { EngineSettings } from '../activities';
 import { currentPlan, type PendingPlanChange, type WorkspaceState } from '../src/domain/billing-state';
 import { decidePlanChange, monthlyEquivalentDeltaCents, type PlanChangeRequest } from '../src/domain/plan-change-rules';
@@ -17,7 +17,7 @@ import {
   type PlanChangePreviewResult,
   type PlanChangeResult,
 } from './definitions';
-import { billing, fireAt, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, fireAt, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
 
 /** How long before the period end a scheduled change is sent to Stripe. */
 export const SCHEDULED_CHANGE_LEAD_MS = 5 * 60_000;
@@ -38,18 +38,8 @@ function pendingView(p: PendingPlanChange): PendingChangeView {
 }
 
 export function registerPlanChangeHandlers(ctx: WorkflowContext): { armScheduledChange(): void; cancelPending(): Promise<PendingChangeView> } {
-  let busy = false;
-
   /** One plan-change operation at a time, after the run's settings are loaded. */
-  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
-    await condition(() => !busy && ctx.settings() !== undefined);
-    busy = true;
-    try {
-      return await work();
-    } finally {
-      busy = false;
-    }
-  }
+  const exclusively = createLock(() => ctx.settings() !== undefined);
 
   function decide(request: PlanChangeRequest, purpose: 'preview' | 'apply') {
     const decision = decidePlanChange(ctx.state(), request, Date.now(), purpose);

@@ -20,7 +20,7 @@ import {
   type WalletState,
   type WalletWorkflowInput,
 } from './wallet-definitions';
-import { billing, durable, fireAt, parseOrReject, reject } from './workflow-support';
+import { billing, durable, fireAt, parseOrReject, reject, createLock } from './workflow-support';
 
 const TOP_UPS_REMEMBERED = 200;
 
@@ -30,19 +30,10 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
   // After continue-as-new, look for usage that arrived in between.
   let usagePending = input.state !== undefined;
   let monthRolled = false;
-  let busy = false;
   const topUps: TopUpPaidFact[] = [];
   const armedMonths = new Set<number>();
 
-  async function exclusively<T>(work: () => Promise<T>): Promise<T> {
-    await condition(() => !busy);
-    busy = true;
-    try {
-      return await work();
-    } finally {
-      busy = false;
-    }
-  }
+  const exclusively = createLock();
 
   function armMonthBoundary(): void {
     const at = nextMonthStart(Date.now());

@@ -1,7 +1,7 @@
 // Small pieces shared by the workspace workflow's handlers: activity
 // proxies, the way requests are rejected, and timers that are never
 // cancelled. Deterministic code only.
-import { ActivityFailure, ApplicationFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /** Stripe calls and other side effects: retried with backoff, then reported to the caller. */
@@ -58,4 +58,23 @@ export function fireAt(atMs: number, onFire: () => void, summary?: string): void
   sleep(Math.max(0, atMs - Date.now()), summary ? { summary } : undefined).then(onFire, (err) => {
     if (!isCancellation(err)) throw err;
   });
+}
+
+/**
+ * Runs handlers one at a time, once `ready()` holds. Every handler waiting on
+ * a condition is released in the same activation when the lock frees, so
+ * each checks again after waking and only the first takes it (a bare
+ * `await condition(() => !busy); busy = true` lets them all through).
+ */
+export function createLock(ready: () => boolean = () => true): <T>(work: () => Promise<T>) => Promise<T> {
+  let held = false;
+  return async (work) => {
+    while (held || !ready()) await condition(() => !held && ready());
+    held = true;
+    try {
+      return await work();
+    } finally {
+      held = false;
+    }
+  };
 }

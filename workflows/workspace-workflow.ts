@@ -47,7 +47,7 @@ import {
 import { registerGuestClaimHandlers } from './guest-claims';
 import { registerOperatorHandlers } from './operator-actions';
 import { registerPlanChangeHandlers } from './plan-changes';
-import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
 
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
@@ -59,7 +59,6 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   let savedVersion = input.state ? state.version : -1;
   let settings: RunContext['settings'] | undefined = undefined;
   let persisting = false;
-  let checkoutBusy = false;
   let dunningDue = false;
   let publishedAttributes = '';
   /** Facts that arrived before the settings they need were loaded. */
@@ -90,7 +89,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   /** Writes the projection up to the current version; one writer at a time. */
   async function persist(): Promise<void> {
     const target = state.version;
-    await condition(() => !persisting || savedVersion >= target);
+    while (persisting && savedVersion < target) await condition(() => !persisting || savedVersion >= target);
     if (savedVersion >= target) return;
     persisting = true;
     try {
@@ -173,15 +172,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   }
 
   /** Checkouts, top-ups and guest claims are set up one at a time. */
-  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    await condition(() => !checkoutBusy && settings !== undefined);
-    checkoutBusy = true;
-    try {
-      return await work();
-    } finally {
-      checkoutBusy = false;
-    }
-  }
+  const exclusive = createLock(() => settings !== undefined);
 
   async function startTopUp(request: TopUpRequest): Promise<TopUpResult> {
     return exclusive(async () => {

@@ -151,3 +151,16 @@ test('grantCredit (wallet workflow) is audited too, once per reference', async (
   expect(new Set(auditsOf(workspaceId).map((a) => a.requestId))).toEqual(new Set([`grant:${grant.reference}`]));
   expect(auditsOf(workspaceId)[0]).toMatchObject({ action: 'grant_credit', reason: grant.reason, actor: 'test', details: { amountCents: 2500, credited: true } });
 });
+
+test('the same request sent several times at once is applied once: handlers waiting for the lock re-check when it frees', async () => {
+  const w = await inGrace();
+  // A first action holds the lock while the duplicates queue behind it.
+  const first = workspaces.extendGrace(w.workspaceId, { ...why(), byMs: DAY });
+  const request = { ...why(), byMs: 2 * DAY };
+  const results = await Promise.all([first, ...Array.from({ length: 4 }, () => workspaces.extendGrace(w.workspaceId, request))]);
+  expect(results.slice(1).filter((r) => r.applied)).toHaveLength(1);
+  const s = await stateOf(w.workspaceId);
+  expect(s.grace!.endsAt).toBe(w.grace.endsAt + 3 * DAY);
+  expect(s.operatorRequestIds.filter((id) => id === request.requestId)).toHaveLength(1);
+  expect(auditsOf(w.workspaceId).filter((a) => a.requestId === request.requestId)).toHaveLength(1);
+});
