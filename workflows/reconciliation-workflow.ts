@@ -71,7 +71,7 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
 
   for (;;) {
     const page = input.workspaceIds
-      ? [...input.workspaceIds].sort().filter((id) => after === null || id > after).slice(0, PAGE_SIZE)
+      ? [...new Set(input.workspaceIds)].sort().filter((id) => after === null || id > after).slice(0, PAGE_SIZE)
       : await lists.listReconcilableWorkspaces({ afterWorkspaceId: after, limit: PAGE_SIZE });
     await inBatches(page, CONCURRENCY, async (workspaceId) => {
       try {
