@@ -8,7 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DomainError } from '../src/domain/errors';
 import { parseDuration } from '../src/domain/duration';
 import { summarizeState, type StateSummary } from '../src/domain/state-summary';
-import { OPERATOR_QUERY_NAMES, resolveOperatorQuery } from '../src/temporal/operator-queries';
+import { guestStatus, type GuestCheckoutState } from '../src/domain/guest-checkout';
+import { GUEST_CHECKOUTS_QUERY, OPERATOR_QUERY_NAMES, resolveOperatorQuery } from '../src/temporal/operator-queries';
 import { WorkspaceClient } from '../src/temporal/workspace-client';
 import type { OperatorActionResult } from '../workflows/definitions';
 
@@ -22,6 +23,8 @@ const USAGE = `usage: npm run ops -- <command> [args]
   resync <workspaceId> --reason "..."             re-read the subscription and latest invoice from Stripe
   cancel-change <workspaceId> --reason "..."      cancel the scheduled plan change
   grant-credit <workspaceId> --amount 2500 --reason "..." --reference TICKET-1
+  guests [--all]                      guest checkouts paid and not claimed (flagged first); --all: every running one
+  show-guest <checkoutId>             a guest checkout's state
 
   every action takes --request-id <id> (default: a new one; repeat it to retry safely)
 environment: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE (billing)`;
@@ -63,6 +66,32 @@ function printSummary(s: StateSummary): void {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(17)}${v}`);
 }
 
+const iso = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString());
+
+function guestLine(s: GuestCheckoutState): string {
+  const status = guestStatus(s);
+  const plan = s.request ? `${s.request.planId}/${s.request.interval}` : '—';
+  const flag = s.flaggedAt !== null ? '  FLAGGED' : '';
+  const claimed = s.claim ? ` → ${s.claim.workspaceId}` : '';
+  return `${s.checkoutId}  ${status.padEnd(8)} ${plan.padEnd(14)} ${s.request?.email ?? '—'}  paid ${iso(s.paidAt)}${claimed}${flag}`;
+}
+
+function printGuest(s: GuestCheckoutState): void {
+  const rows: [string, string][] = [
+    ['guest checkout', s.checkoutId],
+    ['status', guestStatus(s)],
+    ['email', s.request?.email ?? '—'],
+    ['plan', s.request ? `${s.request.planId} (${s.request.interval})` : '—'],
+    ['customer', s.billing.customerId ?? '—'],
+    ['session', s.session?.id ?? '—'],
+    ['subscription', s.billing.subscription ? `${s.billing.subscription.id} (${s.billing.subscription.status})` : '—'],
+    ['paid at', iso(s.paidAt)],
+    ['flagged at', iso(s.flaggedAt)],
+    ['claimed by', s.claim ? `${s.claim.workspaceId} at ${s.claim.claimedAt}` : s.claiming ? `(in flight: ${s.claiming})` : '—'],
+  ];
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(17)}${v}`);
+}
+
 function printAction(workspaceId: string, r: OperatorActionResult): void {
   console.log(r.applied ? `✓ ${r.action} applied to ${workspaceId} (request ${r.requestId})` : `= ${r.action} request ${r.requestId} was already applied; nothing done again`);
   for (const [k, v] of Object.entries(r.details)) console.log(`  ${k.padEnd(17)}${typeof v === 'string' ? v : JSON.stringify(v)}`);
@@ -75,7 +104,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const { positional, flags } = parseArgs(rest);
+  const all = rest.includes('--all');
+  const { positional, flags } = parseArgs(rest.filter((a) => a !== '--all'));
   const address = process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
   const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((err: unknown) => {
@@ -138,6 +168,22 @@ async function main(argv: string[]): Promise<void> {
         const result = await workspaces.grantCredit(id, { amountCents, reason: need(flags.reason, '--reason'), reference: need(flags.reference, '--reference'), actor: ACTOR });
         console.log(result.credited ? `✓ granted ${amountCents} cents to ${id}` : `= reference ${flags.reference} was already granted; nothing credited again`);
         console.log(`  balance          ${result.balanceCents} cents`);
+        return;
+      }
+      case 'guests': {
+        const states: GuestCheckoutState[] = [];
+        for await (const wf of client.workflow.list({ query: GUEST_CHECKOUTS_QUERY })) {
+          states.push(await workspaces.guestState(wf.workflowId.replace(/^guest-checkout\//, '')));
+        }
+        const shown = all ? states : states.filter((s) => guestStatus(s) === 'paid');
+        shown.sort((a, b) => (a.flaggedAt ?? Infinity) - (b.flaggedAt ?? Infinity) || (a.paidAt ?? Infinity) - (b.paidAt ?? Infinity));
+        for (const s of shown) console.log(guestLine(s));
+        const flagged = shown.filter((s) => s.flaggedAt !== null).length;
+        console.log(`${shown.length} guest checkout${shown.length === 1 ? '' : 's'}${flagged ? `, ${flagged} flagged` : ''}`);
+        return;
+      }
+      case 'show-guest': {
+        printGuest(await workspaces.guestState(need(positional[0], '<checkoutId>')));
         return;
       }
       default:

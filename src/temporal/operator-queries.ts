@@ -5,6 +5,9 @@
 
 const WORKSPACES = `WorkflowType = 'workspaceWorkflow' AND ExecutionStatus = 'Running'`;
 
+/** Guest checkouts still held by their workflow (open, paid and unclaimed, or within retention). */
+export const GUEST_CHECKOUTS_QUERY = `WorkflowType = 'guestCheckoutWorkflow' AND ExecutionStatus = 'Running'`;
+
 export const OPERATOR_QUERY_NAMES = ['enforced-recovery', 'grace-ending-24h', 'billing-recovery', 'past-due', 'checkout-pending'] as const;
 export type OperatorQueryName = (typeof OPERATOR_QUERY_NAMES)[number];
 
