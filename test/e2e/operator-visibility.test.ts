@@ -121,3 +121,46 @@ test('the documented list queries find exactly the expected workspaces; an API a
   const unknown = await ops('end-grace', 'ws_nobody_here', '--reason', 'testing the cli').catch((err: { code: number; stderr: string }) => err);
   expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('workspace_not_found') });
 }, 120_000);
+
+test('each operator action through the ops CLI is applied once and audited with its reason and actor', async () => {
+  const f = await activeWorkspace();
+  const id = f.workspaceId;
+  await deliver('invoice.payment_failed', invoice(f, { status: 'open' }));
+  await eventually(() => billing(id), (b) => b.grace !== null && b.mode === 'billing_recovery');
+
+  const extended = await ops('extend-grace', id, '--by', '2h', '--reason', 'customer promised to pay (ticket 7)', '--request-id', `cli-extend-${id}`);
+  expect(extended.stdout).toContain(`✓ extend_grace applied to ${id}`);
+  const again = await ops('extend-grace', id, '--by', '2h', '--reason', 'customer promised to pay (ticket 7)', '--request-id', `cli-extend-${id}`);
+  expect(again.stdout).toContain('was already applied; nothing done again');
+  const ended = await ops('end-grace', id, '--reason', 'paid by wire, confirmed by finance');
+  expect(ended.stdout).toContain(`✓ end_grace applied to ${id}`);
+  expect((await billing(id)).grace).toBeNull();
+
+  // A healthy workspace: a scheduled change (through the app API) cancelled by the operator, and a credit grant.
+  const healthy = (await activeWorkspace()).workspaceId;
+  await eventually(() => billing(healthy), (b) => b.status === 'active');
+  const scheduled = await call(`/v1/workspaces/${healthy}/plan-changes`, TEST_SECRETS.APP_API_TOKEN, {
+    method: 'POST',
+    body: JSON.stringify({ targetPlanId: 'plus', interval: 'year', timing: 'period_end' }),
+  });
+  expect(scheduled.body).toMatchObject({ status: 'scheduled' });
+  const cancelled = await ops('cancel-change', healthy, '--reason', 'customer changed their mind');
+  expect(cancelled.stdout).toContain(`✓ cancel_scheduled_change applied to ${healthy}`);
+  expect((await billing(healthy)).pendingChange).toBeNull();
+
+  const granted = await ops('grant-credit', healthy, '--amount', '2500', '--reason', 'goodwill after the outage', '--reference', `INC-${healthy}`);
+  expect(granted.stdout).toContain(`✓ granted 2500 cents to ${healthy}`);
+  const regranted = await ops('grant-credit', healthy, '--amount', '2500', '--reason', 'goodwill after the outage', '--reference', `INC-${healthy}`);
+  expect(regranted.stdout).toContain('was already granted');
+
+  const auditOf = async (workspaceId: string) =>
+    (await prisma.operatorAudit.findMany({ where: { workspaceId }, orderBy: { id: 'asc' } })).map((a) => [a.action, a.actor, a.reason]);
+  expect(await auditOf(id)).toEqual([
+    ['extend_grace', 'ops-cli', 'customer promised to pay (ticket 7)'],
+    ['end_grace', 'ops-cli', 'paid by wire, confirmed by finance'],
+  ]);
+  expect(await auditOf(healthy)).toEqual([
+    ['cancel_scheduled_change', 'ops-cli', 'customer changed their mind'],
+    ['grant_credit', 'ops-cli', 'goodwill after the outage'],
+  ]);
+}, 120_000);
