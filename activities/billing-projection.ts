@@ -3,6 +3,7 @@
 // the projection back.
 import { Prisma, type PrismaClient } from '@prisma/client';
 import type { BillingProjection } from '../src/domain/projection';
+import { writeIfNewer } from './versioned-write';
 
 const date = (ms: number | null | undefined) => (ms == null ? null : new Date(ms));
 const json = (value: unknown) => (value == null ? Prisma.DbNull : (value as Prisma.InputJsonValue));
@@ -28,13 +29,14 @@ export function createProjectionActivities({ prisma }: { prisma: PrismaClient })
         pendingChange: json(p.pendingChange),
         version: p.version,
       };
-      return prisma.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${p.workspaceId}))`;
-        const stored = await tx.workspaceBilling.findUnique({ where: { workspaceId: p.workspaceId }, select: { version: true } });
-        if (stored && stored.version >= p.version) return false;
-        await tx.workspaceBilling.upsert({ where: { workspaceId: p.workspaceId }, create: { workspaceId: p.workspaceId, ...row }, update: row });
-        return true;
-      });
+      const where = { workspaceId: p.workspaceId };
+      return writeIfNewer(
+        prisma,
+        p.workspaceId,
+        p.version,
+        async (tx) => (await tx.workspaceBilling.findUnique({ where, select: { version: true } }))?.version ?? null,
+        (tx) => tx.workspaceBilling.upsert({ where, create: { ...where, ...row }, update: row }),
+      );
     },
   };
 }

@@ -10,6 +10,7 @@ import type Stripe from 'stripe';
 import { DomainError } from '../src/domain/errors';
 import type { ClaimResult, GuestAttachment, GuestCheckoutView } from '../src/domain/guest-checkout';
 import { callStripe } from './stripe-failures';
+import { writeIfNewer } from './versioned-write';
 
 /** The part of src/temporal/workspace-client.ts a claim needs. */
 export interface GuestClaimPort {
@@ -59,13 +60,14 @@ export function createGuestClaimActivities({ prisma, stripe, workspaces }: { pri
         createdAt: new Date(view.createdAt),
         version: view.version,
       };
-      return prisma.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${view.checkoutId}))`;
-        const stored = await tx.guestCheckout.findUnique({ where: { checkoutId: view.checkoutId }, select: { version: true } });
-        if (stored && stored.version >= view.version) return false;
-        await tx.guestCheckout.upsert({ where: { checkoutId: view.checkoutId }, create: { checkoutId: view.checkoutId, ...row }, update: row });
-        return true;
-      });
+      const where = { checkoutId: view.checkoutId };
+      return writeIfNewer(
+        prisma,
+        `guest-checkout/${view.checkoutId}`,
+        view.version,
+        async (tx) => (await tx.guestCheckout.findUnique({ where, select: { version: true } }))?.version ?? null,
+        (tx) => tx.guestCheckout.upsert({ where, create: { ...where, ...row }, update: row }),
+      );
     },
 
     attachGuestToWorkspace: (input: AttachInput) => attachThrough(workspaces, input),

@@ -51,7 +51,7 @@ import {
   type GuestCheckoutLink,
   type GuestCheckoutWorkflowInput,
 } from './guest-definitions';
-import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock, createPersister } from './workflow-support';
 
 /** A run started by a request its validator refused holds nothing: it ends after this long. */
 const UNUSED_RUN_MS = 60_000;
@@ -60,10 +60,8 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   const { checkoutId } = input;
   const { workflowId } = workflowInfo();
   let state: GuestCheckoutState = input.state ?? initialGuestState(checkoutId, Date.now());
-  let savedVersion = input.state ? state.version : -1;
   let settings: RunContext['settings'] | undefined = undefined;
   let busy = false;
-  let persisting = false;
   let startAttempted = input.state !== undefined;
   let sessionArmed: string | null = null;
   let flagArmedAt: number | null = null;
@@ -74,22 +72,13 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
     return { checkoutId, url: session.url, expiresAt: new Date(session.expiresAt).toISOString() };
   };
 
-  async function persist(): Promise<void> {
-    const target = state.version;
-    while (persisting && savedVersion < target) await condition(() => !persisting || savedVersion >= target);
-    if (savedVersion >= target) return;
-    persisting = true;
-    try {
-      while (savedVersion < state.version) {
-        const snapshot = state;
-        await durable.saveGuestCheckout(toGuestView(snapshot));
-        savedVersion = snapshot.version;
-        setCurrentDetails(describe(snapshot));
-      }
-    } finally {
-      persisting = false;
-    }
-  }
+  const row = createPersister({
+    state: () => state,
+    savedVersion: input.state ? state.version : -1,
+    write: (snapshot) => durable.saveGuestCheckout(toGuestView(snapshot)),
+    written: (snapshot) => setCurrentDetails(describe(snapshot)),
+  });
+  const persist = row.persist;
 
   function armTimers(): void {
     const session = state.billing.checkout;
@@ -240,9 +229,9 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   for (;;) {
     const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
     await condition(
-      () => state.version !== savedVersion || state.refused || retentionOver() || (startAttempted && !busy && state.request === null) || workflowInfo().continueAsNewSuggested,
+      () => state.version !== row.saved() || state.refused || retentionOver() || (startAttempted && !busy && state.request === null) || workflowInfo().continueAsNewSuggested,
     );
-    if (state.version !== savedVersion) await persist();
+    if (state.version !== row.saved()) await persist();
     armTimers();
     const nothingOpened = state.request === null && !busy;
     if ((state.refused || retentionOver() || nothingOpened) && state.claiming === null) {

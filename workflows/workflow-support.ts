@@ -61,6 +61,42 @@ export function fireAt(atMs: number, onFire: () => void, summary?: string): void
 }
 
 /**
+ * Writes a versioned state's read model up to the current version, one
+ * writer at a time: a caller returns once a write at least as new as the
+ * state it saw is done. `saved()` is the version last written.
+ */
+export function createPersister<S extends { version: number }>(options: {
+  state: () => S;
+  /** The version already stored (a continued run's state), or -1. */
+  savedVersion: number;
+  write: (snapshot: S) => Promise<unknown>;
+  /** After each write, with the snapshot written. */
+  written?: (snapshot: S) => void;
+}): { persist(): Promise<void>; saved(): number } {
+  let saved = options.savedVersion;
+  let writing = false;
+  return {
+    saved: () => saved,
+    async persist() {
+      const target = options.state().version;
+      while (writing && saved < target) await condition(() => !writing || saved >= target);
+      if (saved >= target) return;
+      writing = true;
+      try {
+        while (saved < options.state().version) {
+          const snapshot = options.state();
+          await options.write(snapshot);
+          saved = snapshot.version;
+          options.written?.(snapshot);
+        }
+      } finally {
+        writing = false;
+      }
+    },
+  };
+}
+
+/**
  * Runs handlers one at a time, once `ready()` holds. Every handler waiting on
  * a condition is released in the same activation when the lock frees, so
  * each checks again after waking and only the first takes it (a bare

@@ -47,7 +47,7 @@ import {
 import { registerGuestClaimHandlers } from './guest-claims';
 import { registerOperatorHandlers } from './operator-actions';
 import { registerPlanChangeHandlers } from './plan-changes';
-import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock, createPersister } from './workflow-support';
 
 
 export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<void> {
@@ -56,9 +56,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   // Handlers are registered before the first await: an update-with-start or
   // signal-with-start arrives in the very first workflow task.
   let state: WorkspaceState = input.state ? normalizeState(input.state) : initialState(workspaceId);
-  let savedVersion = input.state ? state.version : -1;
   let settings: RunContext['settings'] | undefined = undefined;
-  let persisting = false;
   let dunningDue = false;
   let publishedAttributes = '';
   /** Facts that arrived before the settings they need were loaded. */
@@ -87,22 +85,13 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   }
 
   /** Writes the projection up to the current version; one writer at a time. */
-  async function persist(): Promise<void> {
-    const target = state.version;
-    while (persisting && savedVersion < target) await condition(() => !persisting || savedVersion >= target);
-    if (savedVersion >= target) return;
-    persisting = true;
-    try {
-      while (savedVersion < state.version) {
-        const snapshot = state;
-        await durable.saveBillingProjection(toProjection(snapshot));
-        savedVersion = snapshot.version;
-        publishSearchAttributes(snapshot);
-      }
-    } finally {
-      persisting = false;
-    }
-  }
+  const projection = createPersister({
+    state: () => state,
+    savedVersion: input.state ? state.version : -1,
+    write: (snapshot) => durable.saveBillingProjection(toProjection(snapshot)),
+    written: publishSearchAttributes,
+  });
+  const persist = projection.persist;
 
   function armCheckoutExpiry(checkout: OpenCheckout): void {
     fireAt(
@@ -333,10 +322,10 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
   publishSearchAttributes(state);
 
   for (;;) {
-    await condition(() => state.version !== savedVersion || dunningDue || guestClaims.needsTagging() || workflowInfo().continueAsNewSuggested);
+    await condition(() => state.version !== projection.saved() || dunningDue || guestClaims.needsTagging() || workflowInfo().continueAsNewSuggested);
     if (dunningDue) await runDunning();
     if (guestClaims.needsTagging()) await guestClaims.tagOwnership();
-    if (state.version !== savedVersion) await persist();
+    if (state.version !== projection.saved()) await persist();
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await persist();
