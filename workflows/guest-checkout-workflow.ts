@@ -17,6 +17,7 @@ import {
   log,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunContext } from '../activities';
@@ -43,7 +44,7 @@ import {
   type GuestCheckoutState,
 } from '../src/domain/guest-checkout';
 import { claimRequestSchema, guestCheckoutRequestSchema } from '../src/domain/schemas';
-import { stripeFactSignal, workflowIdFor } from './definitions';
+import { searchAttributes, stripeFactSignal, workflowIdFor } from './definitions';
 import {
   claimGuestCheckoutUpdate,
   guestStateQuery,
@@ -64,6 +65,7 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   let busy = false;
   let startAttempted = input.state !== undefined;
   let sessionArmed: string | null = null;
+  let publishedAttributes = '';
   let flagArmedAt: number | null = null;
   let retentionArmedAt: number | null = null;
 
@@ -76,8 +78,22 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
     state: () => state,
     savedVersion: input.state ? state.version : -1,
     write: (snapshot) => durable.saveGuestCheckout(toGuestView(snapshot)),
-    written: (snapshot) => setCurrentDetails(describe(snapshot)),
+    written: publish,
   });
+
+  /** Current details, and the search attributes operators filter by (PlanId, BillingStatus; WorkspaceId once claimed). */
+  function publish(snapshot: GuestCheckoutState): void {
+    setCurrentDetails(describe(snapshot));
+    const view = toGuestView(snapshot);
+    const key = `${view.planId}|${view.billingStatus}|${view.claimedWorkspaceId}`;
+    if (key === publishedAttributes) return;
+    publishedAttributes = key;
+    upsertSearchAttributes([
+      ...(view.planId ? [{ key: searchAttributes.planId, value: view.planId }] : []),
+      { key: searchAttributes.billingStatus, value: view.billingStatus },
+      { key: searchAttributes.workspaceId, value: view.claimedWorkspaceId },
+    ]);
+  }
   const persist = row.persist;
 
   function armTimers(): void {

@@ -102,6 +102,19 @@ test('a guest pays, then claims into a new workspace through the worker process 
   const webhook = await fetch(`${engine.apiUrl}/webhooks/stripe`, { method: 'POST', headers: { 'Stripe-Signature': signature, 'Content-Type': 'application/json' }, body: payload });
   expect(await webhook.json()).toMatchObject({ outcome: 'delivered', guestCheckoutId: checkoutId });
 
+  // Operators find the paid, unclaimed guest checkout by its search attributes.
+  const listed = (query: string) =>
+    eventually(
+      async () => {
+        const ids: string[] = [];
+        for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+        return ids;
+      },
+      (ids) => ids.includes(`guest-checkout/${checkoutId}`),
+      20_000,
+    );
+  await listed(`WorkflowType = 'guestCheckoutWorkflow' AND ExecutionStatus = 'Running' AND BillingStatus = 'active' AND PlanId = 'family'`);
+
   const workspaceId = uniqueId('ws');
   const claimed = await api(`/v1/checkout/${checkoutId}/claim`, { method: 'POST', body: JSON.stringify({ workspaceId, verifiedEmail: email }) });
   expect(claimed.status).toBe(200);
@@ -112,6 +125,8 @@ test('a guest pays, then claims into a new workspace through the worker process 
     20_000,
   );
   expect(billing).toMatchObject({ plan: { id: 'family' }, stripe: { subscriptionId: f.subscriptionId } });
+  // Once claimed, the guest checkout names its workspace.
+  expect(await listed(`WorkflowType = 'guestCheckoutWorkflow' AND WorkspaceId = '${workspaceId}'`)).toEqual([`guest-checkout/${checkoutId}`]);
 });
 
 test('the worker and the API stop cleanly on SIGTERM', async () => {
