@@ -62,8 +62,9 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   const { workflowId } = workflowInfo();
   let state: GuestCheckoutState = input.state ?? initialGuestState(checkoutId, Date.now());
   let settings: RunContext['settings'] | undefined = undefined;
-  let busy = false;
   let startAttempted = input.state !== undefined;
+  /** Start requests accepted and not finished (counted from the handler's first line, before it waits for the lock). */
+  let startsRunning = 0;
   let sessionArmed: string | null = null;
   let publishedAttributes = '';
   let flagArmedAt: number | null = null;
@@ -122,63 +123,60 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
       .catch((err: unknown) => log.warn('could not forward a Stripe fact to the claiming workspace', { workspaceId, eventId: fact.eventId, err }));
   }
 
-  const locked = createLock(() => settings !== undefined);
-  /** One start or claim at a time; `busy` tells the main loop one is running. */
-  async function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return locked(async () => {
-      busy = true;
-      try {
-        return await work();
-      } finally {
-        busy = false;
-      }
-    });
-  }
+  /** One start or claim at a time. */
+  const exclusive = createLock(() => settings !== undefined);
 
   async function start(request: GuestCheckoutRequest): Promise<GuestCheckoutLink> {
     startAttempted = true;
-    return exclusive(async () => {
-      const decision = decideGuestCheckout(state, request);
-      if (decision.kind === 'reject') {
-        if (decision.code === 'sales_assisted' || decision.code === 'not_purchasable') {
-          if (decision.code === 'sales_assisted') {
-            // Enterprise never goes through self-serve checkout: keep the interest as a sales lead.
-            await durable.recordSalesLead({
-              requestId: `${workflowId}:lead`,
-              workspaceId: null,
-              email: request.email,
-              planId: request.planId,
-              interval: request.interval,
-              source: 'guest_checkout',
-            });
-          }
-          state = recordRefusal(state, request, Date.now());
-          await persist();
+    startsRunning++;
+    try {
+      return await exclusive(() => open(request));
+    } finally {
+      startsRunning--;
+    }
+  }
+
+  async function open(request: GuestCheckoutRequest): Promise<GuestCheckoutLink> {
+    const decision = decideGuestCheckout(state, request);
+    if (decision.kind === 'reject') {
+      if (decision.code === 'sales_assisted' || decision.code === 'not_purchasable') {
+        if (decision.code === 'sales_assisted') {
+          // Enterprise never goes through self-serve checkout: keep the interest as a sales lead.
+          await durable.recordSalesLead({
+            requestId: `${workflowId}:lead`,
+            workspaceId: null,
+            email: request.email,
+            planId: request.planId,
+            interval: request.interval,
+            source: 'guest_checkout',
+          });
         }
-        reject(decision.code, decision.message);
+        state = recordRefusal(state, request, Date.now());
+        await persist();
       }
-      if (decision.kind === 'reuse') return link();
-      const customerId = await billing
-        .ensureGuestCustomer({ guestCheckoutId: checkoutId, email: request.email, idempotencyKey: `${workflowId}:customer` })
-        .catch(rethrowActivityFailure);
-      const created = await billing
-        .createGuestCheckoutSession({
-          guestCheckoutId: checkoutId,
-          customerId,
-          planId: request.planId,
-          interval: request.interval,
-          successUrl: request.successUrl,
-          cancelUrl: request.cancelUrl,
-          expiresAt: Math.floor((Date.now() + settings!.checkoutTtlMs) / 1000) * 1000,
-          idempotencyKey: `${workflowId}:session`,
-        })
-        .catch(rethrowActivityFailure);
-      const session = { id: created.checkoutId, url: created.url, expiresAt: created.expiresAt, planId: request.planId, interval: request.interval };
-      state = recordSession(state, request, session, customerId);
-      armTimers();
-      await persist();
-      return link();
-    });
+      reject(decision.code, decision.message);
+    }
+    if (decision.kind === 'reuse') return link();
+    const customerId = await billing
+      .ensureGuestCustomer({ guestCheckoutId: checkoutId, email: request.email, idempotencyKey: `${workflowId}:customer` })
+      .catch(rethrowActivityFailure);
+    const created = await billing
+      .createGuestCheckoutSession({
+        guestCheckoutId: checkoutId,
+        customerId,
+        planId: request.planId,
+        interval: request.interval,
+        successUrl: request.successUrl,
+        cancelUrl: request.cancelUrl,
+        expiresAt: Math.floor((Date.now() + settings!.checkoutTtlMs) / 1000) * 1000,
+        idempotencyKey: `${workflowId}:session`,
+      })
+      .catch(rethrowActivityFailure);
+    const session = { id: created.checkoutId, url: created.url, expiresAt: created.expiresAt, planId: request.planId, interval: request.interval };
+    state = recordSession(state, request, session, customerId);
+    armTimers();
+    await persist();
+    return link();
   }
 
   async function claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -245,11 +243,11 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   for (;;) {
     const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
     await condition(
-      () => state.version !== row.saved() || state.refused || retentionOver() || (startAttempted && !busy && state.request === null) || workflowInfo().continueAsNewSuggested,
+      () => state.version !== row.saved() || state.refused || retentionOver() || (startsRunning === 0 && state.request === null) || workflowInfo().continueAsNewSuggested,
     );
     if (state.version !== row.saved()) await persist();
     armTimers();
-    const nothingOpened = state.request === null && !busy;
+    const nothingOpened = state.request === null && startsRunning === 0;
     if ((state.refused || retentionOver() || nothingOpened) && state.claiming === null) {
       await condition(allHandlersFinished);
       await persist();

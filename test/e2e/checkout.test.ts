@@ -113,7 +113,7 @@ test('a guest pays, then claims into a new workspace through the worker process 
       (ids) => ids.includes(`guest-checkout/${checkoutId}`),
       20_000,
     );
-  await listed(`WorkflowType = 'guestCheckoutWorkflow' AND ExecutionStatus = 'Running' AND BillingStatus = 'active' AND PlanId = 'family'`);
+  await listed(`WorkflowType = 'guestCheckoutWorkflow' AND ExecutionStatus = 'Running' AND BillingStatus = 'active' AND PlanId = 'family' AND WorkspaceId IS NULL`);
 
   const workspaceId = uniqueId('ws');
   const claimed = await api(`/v1/checkout/${checkoutId}/claim`, { method: 'POST', body: JSON.stringify({ workspaceId, verifiedEmail: email }) });
