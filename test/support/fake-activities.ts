@@ -28,6 +28,8 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     workspaces: undefined as GuestClaimPort | undefined,
     /** While set, a claim's attach waits for it (lets a test land a webhook mid-claim). */
     attachGate: undefined as Promise<void> | undefined,
+    /** How many more attach attempts fail as if the workflow service were unreachable. */
+    attachOutages: 0,
     /** What Stripe says about a session asked to expire (default: it was open). */
     sessionStatusOf: new Map<string, 'open' | 'complete' | 'expired'>(),
   };
@@ -81,6 +83,10 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async attachGuestToWorkspace(input) {
       calls.attaches.push(input);
       await world.attachGate;
+      if (world.attachOutages > 0) {
+        world.attachOutages--;
+        throw new Error('fake outage: the workflow service is unreachable');
+      }
       if (!world.workspaces) throw new Error('fake activities: world.workspaces is not set');
       return attachThrough(world.workspaces, input);
     },

@@ -270,3 +270,26 @@ test('an expired unpaid guest checkout has nothing to claim', async () => {
   const refused = await rejection(claim(g, uniqueId('ws')));
   expect(refused.code).toBe('nothing_to_claim');
 });
+
+test('a claim whose outcome is unknown (the workspace unreachable through every retry) answers 503 and stays reserved for that workspace', async () => {
+  const g = await openGuest();
+  const workspaceId = uniqueId('ws');
+  h.fake.world.attachOutages = 100;
+  try {
+    const claiming = rejection(claim(g, workspaceId));
+    // Skip the server's clock through the activity's retry backoff (1 s doubling to 1 min, 8 attempts).
+    await eventually(async () => h.fake.calls.attaches.filter((a) => a.workspaceId === workspaceId).length, (n) => n >= 1);
+    await h.env.sleep(10 * 60_000);
+    const unknown = await claiming;
+    expect(unknown.code).toBe('temporal_unavailable');
+  } finally {
+    h.fake.world.attachOutages = 0;
+  }
+  expect(h.fake.calls.attaches.filter((a) => a.workspaceId === workspaceId).length).toBeGreaterThan(1);
+  expect((await guestState(g.checkoutId)).claiming).toBe(workspaceId);
+  expect((await rejection(claim(g, uniqueId('ws')))).code).toBe('claim_in_progress');
+  // The same workspace retries and completes the claim.
+  const result = await claim(g, workspaceId);
+  expect(result).toMatchObject({ workspaceId, stripe: { customerId: g.customerId } });
+  expect(guestStatus(await guestState(g.checkoutId))).toBe('claimed');
+});
