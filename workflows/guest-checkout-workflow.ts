@@ -15,12 +15,13 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RunContext } from '../activities';
+import type { Activities, RunContext } from '../activities';
 import type { BillingFact } from '../src/domain/billing-facts';
 import {
   GUEST_CHECKOUT_RETENTION_MS,
@@ -53,6 +54,17 @@ import {
   type GuestCheckoutWorkflowInput,
 } from './guest-definitions';
 import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock, createPersister } from './workflow-support';
+
+/** The claim handler's attach: a few quick attempts, so the caller gets an answer within its deadline. */
+const claimNow = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+/** Settling a pinned claim: retried until the workspace answers. */
+const claimEventually = proxyActivities<Activities>({
+  startToCloseTimeout: '75 seconds',
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
+});
 
 /** A run started by a request its validator refused holds nothing: it ends after this long. */
 const UNUSED_RUN_MS = 60_000;
@@ -179,33 +191,56 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
     return link();
   }
 
-  async function claim(request: ClaimRequest): Promise<ClaimResult> {
-    return exclusive(async () => {
-      const decision = decideClaim(state, request, Date.now());
-      if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
-      if (decision.kind === 'done') return decision.result;
-      const { workspaceId } = request;
-      const handedOver = decision.attachment.facts.length;
-      state = beginClaim(state, workspaceId);
-      let result: ClaimResult;
-      try {
-        result = await billing.attachGuestToWorkspace({ workspaceId, attachment: decision.attachment });
-      } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
-          // The workspace refused; nothing changed there.
-          state = abandonClaim(state);
-          await persist();
-          rethrowActivityFailure(err);
-        }
-        // The outcome is unknown: the claim stays pinned to this workspace, which may retry it.
-        reject('temporal_unavailable', 'The workspace could not be reached to complete the claim; retry it (no other workspace can claim meanwhile).');
+  /**
+   * Hands the guest's billing state to the workspace. A refusal by the
+   * workspace releases the claim; an unknown outcome keeps it pinned to this
+   * workspace (the main loop settles it in the background).
+   */
+  async function attachTo(request: ClaimRequest, via: typeof claimNow): Promise<ClaimResult> {
+    const decision = decideClaim(state, request, Date.now());
+    if (decision.kind === 'reject') reject(decision.code, decision.message, decision.details);
+    if (decision.kind === 'done') return decision.result;
+    const { workspaceId } = request;
+    const handedOver = decision.attachment.facts.length;
+    state = beginClaim(state, workspaceId);
+    let result: ClaimResult;
+    try {
+      result = await via.attachGuestToWorkspace({ workspaceId, attachment: decision.attachment });
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+        // The workspace refused; nothing changed there.
+        state = abandonClaim(state);
+        await persist();
+        rethrowActivityFailure(err);
       }
-      const late = state.facts.slice(handedOver);
-      state = completeClaim(state, result, Date.now());
-      late.forEach((fact) => forward(workspaceId, fact));
-      armTimers();
-      await persist();
-      return result;
+      reject(
+        'temporal_unavailable',
+        'The workspace could not be reached in time; the claim is reserved for it and completes in the background. Repeat the claim to read the result.',
+      );
+    }
+    const late = state.facts.slice(handedOver);
+    state = completeClaim(state, result, Date.now());
+    late.forEach((fact) => forward(workspaceId, fact));
+    armTimers();
+    await persist();
+    return result;
+  }
+
+  const claim = (request: ClaimRequest) => exclusive(() => attachTo(request, claimNow));
+
+  /** A claim left with an unknown outcome is retried until the workspace answers. */
+  async function settlePinnedClaim(): Promise<void> {
+    await exclusive(async () => {
+      const workspaceId = state.claiming;
+      if (workspaceId === null || state.claim || !state.request) return;
+      await attachTo({ workspaceId, verifiedEmail: state.request.email }, claimEventually).then(
+        (result) => log.info('pinned guest claim completed', { checkoutId, workspaceId: result.workspaceId }),
+        (err: unknown) => {
+          // Refused (by the workspace, or by the rules now): release it, so the loop cannot spin on it.
+          if (state.claim === null && state.claiming === workspaceId) state = abandonClaim(state);
+          log.warn('pinned guest claim released', { checkoutId, workspaceId, err });
+        },
+      );
     });
   }
 
@@ -240,15 +275,15 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   if (!(await condition(() => startAttempted, UNUSED_RUN_MS))) return;
   armTimers();
 
+  const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
+  const finished = () => state.claiming === null && startsRunning === 0 && (state.refused || retentionOver() || state.request === null);
+  const pinned = () => state.claiming !== null && state.claim === null;
   for (;;) {
-    const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
-    await condition(
-      () => state.version !== row.saved() || state.refused || retentionOver() || (startsRunning === 0 && state.request === null) || workflowInfo().continueAsNewSuggested,
-    );
+    await condition(() => state.version !== row.saved() || finished() || pinned() || workflowInfo().continueAsNewSuggested);
     if (state.version !== row.saved()) await persist();
+    if (pinned()) await settlePinnedClaim();
     armTimers();
-    const nothingOpened = state.request === null && startsRunning === 0;
-    if ((state.refused || retentionOver() || nothingOpened) && state.claiming === null) {
+    if (finished()) {
       await condition(allHandlersFinished);
       await persist();
       log.info('guest checkout ends', { checkoutId, status: guestStatus(state) });

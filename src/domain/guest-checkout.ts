@@ -209,7 +209,9 @@ export function decideClaim(state: GuestCheckoutState, request: ClaimRequest, no
   const status = guestStatus(state);
   const session = state.billing.checkout;
   const customerId = state.billing.customerId;
-  if (status === 'new' || status === 'expired' || status === 'refused' || !customerId) {
+  // A claim left pinned to this workspace is finished whatever happened since: the workspace may hold the state already.
+  const finishing = state.claiming === request.workspaceId && customerId !== null;
+  if (!finishing && (status === 'new' || status === 'expired' || status === 'refused' || !customerId)) {
     return {
       kind: 'reject',
       code: 'nothing_to_claim',
@@ -222,7 +224,7 @@ export function decideClaim(state: GuestCheckoutState, request: ClaimRequest, no
     attachment: {
       guestCheckoutId: state.checkoutId,
       email,
-      customerId,
+      customerId: customerId!,
       checkout: session && session.expiresAt > nowMs ? session : null,
       subscriptionId: state.billing.subscription?.id ?? null,
       facts: state.facts,

@@ -142,6 +142,13 @@ describe('decideClaim', () => {
     expect(decideClaim(abandonClaim(inFlight), claim('ws_2'), T0).kind).toBe('attach');
   });
 
+  test('a claim pinned to a workspace (outcome unknown) is finished for it even if the session lapsed since', () => {
+    const pinned = beginClaim(opened(), 'ws_1');
+    const lapsed = expireGuestSessionIfDue(pinned, session.expiresAt);
+    expect(decideClaim(lapsed, claim('ws_1'), session.expiresAt)).toMatchObject({ kind: 'attach', attachment: { customerId: 'cus_guest', checkout: null } });
+    expect(decideClaim(lapsed, claim('ws_2'), session.expiresAt)).toMatchObject({ kind: 'reject', code: 'claim_in_progress' });
+  });
+
   test('nothing to claim before the session exists or after it lapsed unpaid', () => {
     expect(decideClaim(initialGuestState('gco_1', T0), claim('ws_1'), T0)).toMatchObject({ kind: 'reject', code: 'email_mismatch' });
     expect(decideClaim(expireGuestSessionIfDue(opened(), session.expiresAt), claim('ws_1'), T0)).toMatchObject({ kind: 'reject', code: 'nothing_to_claim', details: { status: 'expired' } });
