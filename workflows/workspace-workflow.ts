@@ -237,41 +237,20 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     });
   }
 
-  const planChanges = registerPlanChangeHandlers({
+  /** What the handler modules share: the state, its projection and the run's settings. */
+  const shared = {
     workspaceId,
     workflowId,
     state: () => state,
-    setState: (next) => {
+    setState: (next: WorkspaceState) => {
       state = next;
     },
     settings: () => settings,
     persist,
-  });
-  registerOperatorHandlers({
-    workspaceId,
-    workflowId,
-    state: () => state,
-    setState: (next) => {
-      state = next;
-    },
-    settings: () => settings,
-    persist,
-    armDunning,
-    applyFact: applyStripeFact,
-    cancelPendingChange: planChanges.cancelPending,
-  });
-  const guestClaims = registerGuestClaimHandlers({
-    workspaceId,
-    workflowId,
-    state: () => state,
-    setState: (next) => {
-      state = next;
-    },
-    exclusive,
-    applyFact: applyStripeFact,
-    armCheckoutExpiry,
-    persist,
-  });
+  };
+  const planChanges = registerPlanChangeHandlers(shared);
+  registerOperatorHandlers({ ...shared, armDunning, applyFact: applyStripeFact, cancelPendingChange: planChanges.cancelPending });
+  const guestClaims = registerGuestClaimHandlers({ ...shared, exclusive, applyFact: applyStripeFact, armCheckoutExpiry });
   setHandler(stateQuery, () => state);
   setHandler(stripeFactSignal, (fact) => {
     if (settings) applyStripeFact(fact);

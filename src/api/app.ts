@@ -8,6 +8,8 @@ import type { AccessService } from '../access/access-service';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { WorkspaceClient } from '../temporal/workspace-client';
+import { workflowIdFor } from '../../workflows/definitions';
+import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { requireBearer } from './auth';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { docsRouter } from './openapi';
@@ -63,30 +65,24 @@ export interface AppDeps {
 
 /**
  * Every log line of a request on /v1/workspaces/{id}/… (and the operator's)
- * carries workspaceId and its workflowId; params are known only once the
- * path matched, hence a middleware on that path rather than pino-http's
- * request start.
+ * carries workspaceId and its workflowId, and a guest claim's carries
+ * guestCheckoutId and its workflowId; params are known only once the path
+ * matched, hence a middleware on that path rather than pino-http's request
+ * start.
  */
-const workspaceLogFields: express.RequestHandler = (req, res, next) => {
-  const workspaceId = req.params.workspaceId;
-  if (typeof workspaceId === 'string' && workspaceId) {
-    const fields = { workspaceId, workflowId: `workspace/${workspaceId}` };
-    res.locals.logFields = fields;
-    req.log = req.log.child(fields);
-  }
-  next();
-};
-
-/** Claim requests carry the guest checkout's id and workflow id on every line. */
-const guestLogFields: express.RequestHandler = (req, res, next) => {
-  const checkoutId = req.params.checkoutId;
-  if (typeof checkoutId === 'string' && checkoutId) {
-    const fields = { guestCheckoutId: checkoutId, workflowId: `guest-checkout/${checkoutId}` };
-    res.locals.logFields = fields;
-    req.log = req.log.child(fields);
-  }
-  next();
-};
+function logFields(param: string, fieldsOf: (id: string) => Record<string, string>): express.RequestHandler {
+  return (req, res, next) => {
+    const id = req.params[param];
+    if (typeof id === 'string' && id) {
+      const fields = fieldsOf(id);
+      res.locals.logFields = fields;
+      req.log = req.log.child(fields);
+    }
+    next();
+  };
+}
+const workspaceLogFields = logFields('workspaceId', (workspaceId) => ({ workspaceId, workflowId: workflowIdFor(workspaceId) }));
+const guestLogFields = logFields('checkoutId', (guestCheckoutId) => ({ guestCheckoutId, workflowId: guestWorkflowIdFor(guestCheckoutId) }));
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, log } = deps;

@@ -24,12 +24,12 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 export async function listGuestCheckouts(
   prisma: PrismaClient,
-  filter: { status: GuestCheckoutStatus | 'unclaimed_paid' | 'all'; flaggedOnly: boolean; limit: number },
+  filter: { status: GuestCheckoutStatus | 'unclaimed_paid' | 'all'; flagged: boolean; limit: number },
 ): Promise<GuestCheckoutListItem[]> {
   const status = filter.status === 'unclaimed_paid' ? { status: 'paid' } : filter.status === 'all' ? {} : { status: filter.status };
   try {
     const rows = await prisma.guestCheckout.findMany({
-      where: { ...status, ...(filter.flaggedOnly ? { flaggedAt: { not: null } } : {}) },
+      where: { ...status, ...(filter.flagged ? { flaggedAt: { not: null } } : {}) },
       orderBy: [{ flaggedAt: { sort: 'asc', nulls: 'last' } }, { paidAt: { sort: 'asc', nulls: 'last' } }, { createdAt: 'asc' }],
       take: filter.limit,
     });

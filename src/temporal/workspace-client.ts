@@ -16,7 +16,7 @@ import type { CheckoutRequest } from '../domain/checkout-rules';
 import type { WorkspaceState } from '../domain/billing-state';
 import type { ExtendGraceRequest, OperatorActionRequest } from '../domain/operator-actions';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
-import type { ClaimRequest, ClaimResult, GuestAttachment, GuestCheckoutRequest, GuestCheckoutState } from '../domain/guest-checkout';
+import { GUEST_CHECKOUT_RETENTION_MS, type ClaimRequest, type ClaimResult, type GuestAttachment, type GuestCheckoutRequest, type GuestCheckoutState } from '../domain/guest-checkout';
 import {
   claimGuestCheckoutUpdate,
   GUEST_CHECKOUT_WORKFLOW_TYPE,
@@ -76,7 +76,7 @@ const NO_SUBSCRIPTION = {
 const UPDATE_DEADLINE_MS = 60_000;
 const UNKNOWN_GUEST_CHECKOUT = {
   code: 'guest_checkout_not_found' as const,
-  message: 'No guest checkout with this id is open (unknown, or it ended: claimed or lapsed checkouts are kept 7 days).',
+  message: `No guest checkout with this id is open (unknown, or it ended: claimed or lapsed checkouts are kept ${GUEST_CHECKOUT_RETENTION_MS / 86_400_000} days).`,
 };
 const UNKNOWN_WORKSPACE = { code: 'workspace_not_found' as const, message: 'The workspace has no billing workflow.' };
 

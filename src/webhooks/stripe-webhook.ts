@@ -12,6 +12,8 @@ import Stripe from 'stripe';
 import type { StripeFact } from '../domain/billing-facts';
 import { DomainError } from '../domain/errors';
 import { factFromEvent, MalformedEventError, routeEvent, stripeEventEnvelope, type EventRouting } from '../domain/stripe-events';
+import { workflowIdFor } from '../../workflows/definitions';
+import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { claimedWorkspaceOf, targetOf } from './event-targets';
 
 export interface WebhookDeps {
@@ -66,8 +68,8 @@ export function webhookLogFields(outcome: { eventId: string; type: string; works
   return {
     stripeEventId: outcome.eventId,
     type: outcome.type,
-    ...(outcome.workspaceId ? { workspaceId: outcome.workspaceId, workflowId: `workspace/${outcome.workspaceId}` } : {}),
-    ...(outcome.guestCheckoutId ? { guestCheckoutId: outcome.guestCheckoutId, workflowId: `guest-checkout/${outcome.guestCheckoutId}` } : {}),
+    ...(outcome.workspaceId ? { workspaceId: outcome.workspaceId, workflowId: workflowIdFor(outcome.workspaceId) } : {}),
+    ...(outcome.guestCheckoutId ? { guestCheckoutId: outcome.guestCheckoutId, workflowId: guestWorkflowIdFor(outcome.guestCheckoutId) } : {}),
   };
 }
 
@@ -116,15 +118,17 @@ async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progr
 
   const { prisma } = deps;
   const target = await database(() => targetOf(prisma, routing));
-  const createdAt = new Date(event.created * 1000);
-  if (!target) {
-    await database(() =>
+  /** The event's row, written once (a redelivery finds it, delivered or not). */
+  const record = (fields: { outcome: string; workspaceId?: string; guestCheckoutId?: string }) =>
+    database(() =>
       prisma.stripeEvent.upsert({
         where: { id: event.id },
-        create: { id: event.id, type: event.type, createdAt, outcome: 'unroutable' },
+        create: { id: event.id, type: event.type, createdAt: new Date(event.created * 1000), ...fields },
         update: {},
       }),
     );
+  if (!target) {
+    await record({ outcome: 'unroutable' });
     return { ...base, outcome: 'unroutable' };
   }
   const markDelivered = (data: { workspaceId?: string; outcome?: string } = {}) =>
@@ -140,25 +144,13 @@ async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progr
   if (target.kind === 'workspace') {
     const { workspaceId } = target;
     progress.workspaceId = workspaceId;
-    const recorded = await database(() =>
-      prisma.stripeEvent.upsert({
-        where: { id: event.id },
-        create: { id: event.id, type: event.type, workspaceId, createdAt, outcome: 'received' },
-        update: {},
-      }),
-    );
+    const recorded = await record({ outcome: 'received', workspaceId });
     if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', workspaceId };
     return toWorkspace(workspaceId);
   }
 
   const { checkoutId } = target;
-  const recorded = await database(() =>
-    prisma.stripeEvent.upsert({
-      where: { id: event.id },
-      create: { id: event.id, type: event.type, guestCheckoutId: checkoutId, createdAt, outcome: 'received' },
-      update: {},
-    }),
-  );
+  const recorded = await record({ outcome: 'received', guestCheckoutId: checkoutId });
   if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', guestCheckoutId: checkoutId };
   if (await deps.workspaces.deliverGuestFact(checkoutId, fact)) {
     await markDelivered();

@@ -32,8 +32,8 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
   });
 
   router.get('/guest-checkouts', async (req, res) => {
-    const query = parseInput(guestCheckoutListQuerySchema, req.query, 'query');
-    res.json({ guestCheckouts: await listGuestCheckouts(deps.prisma, { status: query.status, flaggedOnly: query.flagged, limit: query.limit }) });
+    const filter = parseInput(guestCheckoutListQuerySchema, req.query, 'query');
+    res.json({ guestCheckouts: await listGuestCheckouts(deps.prisma, filter) });
   });
 
   router.post('/workspaces/:workspaceId/credits', async (req, res) => {
