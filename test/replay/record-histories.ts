@@ -3,11 +3,13 @@
 //   npx tsx test/replay/record-histories.ts
 // It drives workflows on the time-skipping server with the fake activities
 // and writes test/replay/histories/<name>.binpb for the scenarios in the
-// final loop; restore (git checkout) any file it overwrote that was already
-// committed: saved histories stand for workflows started by older code,
-// which must keep replaying. Never re-record to make a
-// failing replay pass: that failure means the change breaks running workflows.
-import { writeFileSync } from 'node:fs';
+// final loop. A history already saved is never overwritten: saved histories
+// stand for workflows started by older code, which must keep replaying.
+// Record new ones with the code *before* a workflow change, in a commit of
+// their own (test/replay/history-discipline.test.ts checks it). Never
+// re-record to make a failing replay pass: that failure means the change
+// breaks running workflows.
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
@@ -97,7 +99,21 @@ async function main() {
       await workspaces.deliverGuestFact(guestId, fact('invoice.paid', invoice(guest, { status: 'paid' })));
       await env.sleep(8 * 86_400_000);
 
+      // Wallet top-ups (two checkouts) and Enterprise controls: a sales lead, invoicing by invoice.
+      const topping = { ...checkoutFixture('plus', 'month'), workspaceId: 'replay-top-ups' };
+      await workspaces.deliverFact(topping.workspaceId, fact('customer.subscription.created', subscription(topping)));
+      const topUp = { amountCents: 2500, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' };
+      await workspaces.startTopUp(topping.workspaceId, topUp);
+      await workspaces.startTopUp(topping.workspaceId, { ...topUp, amountCents: 5000 });
+      const enterprise = { ...checkoutFixture('enterprise', 'year'), workspaceId: 'replay-enterprise' };
+      await workspaces.deliverFact(enterprise.workspaceId, fact('customer.subscription.created', subscription(enterprise)));
+      await workspaces.startCheckout(enterprise.workspaceId, { ...request, planId: 'enterprise' }).catch(() => undefined);
+      await workspaces.setInvoicingControls(enterprise.workspaceId, { collectionMethod: 'send_invoice', daysUntilDue: 30 });
+      await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
+
       const recorded = [
+        { name: topping.workspaceId, workflowId: workflowIdFor(topping.workspaceId) },
+        { name: enterprise.workspaceId, workflowId: workflowIdFor(enterprise.workspaceId) },
         { name: 'replay-guest-checkout', workflowId: `guest-checkout/${guestId}` },
         { name: guest.workspaceId, workflowId: workflowIdFor(guest.workspaceId) },
         { name: operated.workspaceId, workflowId: workflowIdFor(operated.workspaceId) },
@@ -106,9 +122,14 @@ async function main() {
         { name: walletWorkspace, workflowId: walletWorkflowIdFor(walletWorkspace) },
       ];
       for (const { name: workspaceId, workflowId } of recorded) {
+        const file = path.join(out, `${workspaceId}.binpb`);
+        if (existsSync(file)) {
+          console.log(`kept ${workspaceId} (already saved)`);
+          continue;
+        }
         const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
         // Binary protobuf: exact, and independent of the JSON mapping of proto enums.
-        writeFileSync(path.join(out, `${workspaceId}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+        writeFileSync(file, temporal.api.history.v1.History.encode(history).finish());
         console.log(`recorded ${workspaceId} (${history.events?.length} events)`);
       }
     });
