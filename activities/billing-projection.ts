@@ -27,6 +27,8 @@ export function createProjectionActivities({ prisma }: { prisma: PrismaClient })
         graceExpired: p.grace?.expired ?? false,
         unpaidInvoice: json(p.unpaidInvoice),
         pendingChange: json(p.pendingChange),
+        // Older workflow code sends no snapshot: keep the one stored.
+        ...(p.recovery ? { recoveryState: json(p.recovery) } : {}),
         version: p.version,
       };
       const where = { workspaceId: p.workspaceId };

@@ -102,7 +102,9 @@ export function createPersister<S extends { version: number }>(options: {
  * each checks again after waking and only the first takes it (a bare
  * `await condition(() => !busy); busy = true` lets them all through).
  */
-export function createLock(ready: () => boolean = () => true): <T>(work: () => Promise<T>) => Promise<T> {
+export type Lock = <T>(work: () => Promise<T>) => Promise<T>;
+
+export function createLock(ready: () => boolean = () => true): Lock {
   let held = false;
   return async (work) => {
     while (held || !ready()) await condition(() => !held && ready());

@@ -85,8 +85,10 @@ export interface PendingPlanChange {
   targetPlanId: PlanId;
   interval: Interval;
   effectiveAt: number;
-  /** Sequence number of the request that scheduled it (idempotency keys). */
+  /** Sequence number of the request that scheduled it (idempotency keys of requests without a request id). */
   seq: number;
+  /** The request id of the request that scheduled it (its Stripe idempotency keys derive from it). */
+  requestId?: string;
   /** Workflow time of the request. */
   requestedAt: number;
   /** Why applying it in Stripe failed, if it did; it stays pending for an operator. */
@@ -399,4 +401,26 @@ export function expireCheckoutIfDue(state: WorkspaceState, checkoutId: string, n
 
 export function openCheckout(state: WorkspaceState, checkout: OpenCheckout, customerId: string): WorkspaceState {
   return { ...state, customerId, checkout, checkoutSeq: state.checkoutSeq + 1, version: state.version + 1 };
+}
+
+/**
+ * What the projection row keeps of the state so that a workflow started
+ * afresh over it (after the old one was terminated) continues where the old
+ * one left off: everything but the bounded bookkeeping lists, and of the
+ * invoices only the unsettled ones and the newest settled ones (dunning and
+ * the unpaid-invoice view need no more).
+ */
+export type RecoverySnapshot = Omit<WorkspaceState, 'recentEventIds' | 'closedCheckoutIds' | 'operatorRequestIds'>;
+
+const SETTLED_INVOICES_RECOVERED = 2;
+
+export function recoverySnapshot(state: WorkspaceState): RecoverySnapshot {
+  const { recentEventIds: _events, closedCheckoutIds: _checkouts, operatorRequestIds: _requests, ...rest } = state;
+  const settled = state.invoices.filter((i) => i.status === 'paid' || i.status === 'void').sort((a, b) => b.lastFactAt - a.lastFactAt);
+  const keep = new Set(settled.slice(0, SETTLED_INVOICES_RECOVERED).map((i) => i.id));
+  return { ...rest, invoices: state.invoices.filter((i) => !(i.status === 'paid' || i.status === 'void') || keep.has(i.id)) };
+}
+
+export function restoreState(workspaceId: string, snapshot: RecoverySnapshot): WorkspaceState {
+  return normalizeState({ ...initialState(workspaceId), ...snapshot, workspaceId });
 }

@@ -2,15 +2,10 @@
 // one can be handed back instead of creating a second Stripe session.
 import type { ErrorCode } from './errors';
 import { billingStatus, hasLiveSubscription, type OpenCheckout, type WorkspaceState } from './billing-state';
-import { PLANS, type Interval, type PlanId } from './plans';
+import { PLANS } from './plans';
+import type { CheckoutRequest } from './schemas';
 
-export interface CheckoutRequest {
-  planId: PlanId;
-  interval: Interval;
-  successUrl: string;
-  cancelUrl: string;
-  email?: string;
-}
+export type { CheckoutRequest };
 
 export type CheckoutDecision =
   | { kind: 'reuse'; checkout: OpenCheckout }

@@ -3,16 +3,11 @@
 import type { ErrorCode } from './errors';
 import { billingMode, currentPlan, hasLiveSubscription, isDelinquent, unpaidHostedInvoice, type WorkspaceState } from './billing-state';
 import { PLANS, type Interval, type PlanId } from './plans';
+import type { PlanChangeRequest } from './schemas';
 
 export type PlanChangeTiming = 'immediate' | 'period_end';
 
-export interface PlanChangeRequest {
-  targetPlanId: PlanId;
-  interval: Interval;
-  timing?: 'auto' | PlanChangeTiming;
-  /** Epoch seconds: the proration date a preview used, so the change bills what was shown. */
-  prorationDate?: number;
-}
+export type { PlanChangeRequest };
 
 export type PlanChangeDecision =
   | { kind: 'reject'; code: ErrorCode; message: string; details?: Record<string, unknown> }

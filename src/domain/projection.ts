@@ -2,7 +2,17 @@
 // /billing answer built from it. Pure: the activity writes what toProjection
 // returns; the API renders what billingView returns.
 import { evaluateProductionAccess, type AccessDecision } from './access';
-import { billingMode, billingStatus, currentPlan, unpaidHostedInvoice, type BillingMode, type BillingStatus, type WorkspaceState } from './billing-state';
+import {
+  billingMode,
+  billingStatus,
+  currentPlan,
+  recoverySnapshot,
+  unpaidHostedInvoice,
+  type BillingMode,
+  type BillingStatus,
+  type RecoverySnapshot,
+  type WorkspaceState,
+} from './billing-state';
 import type { Interval, PlanId } from './plans';
 
 export interface UnpaidInvoice {
@@ -31,6 +41,8 @@ export interface BillingProjection {
   grace: { startedAt: number; endsAt: number; expired: boolean } | null;
   unpaidInvoice: UnpaidInvoice | null;
   pendingChange: PendingChange | null;
+  /** The state a workflow started afresh over this row continues from (absent in writes of older workflow code). */
+  recovery?: RecoverySnapshot;
   version: number;
 }
 
@@ -59,6 +71,7 @@ export function toProjection(state: WorkspaceState): BillingProjection {
           effectiveAt: new Date(state.pendingChange.effectiveAt).toISOString(),
         }
       : null,
+    recovery: recoverySnapshot(state),
     version: state.version,
   };
 }

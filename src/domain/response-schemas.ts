@@ -107,3 +107,38 @@ export const accessResponseSchema = z.object({
   reasons: z.array(z.enum(ACCESS_REASONS)),
   graceEndsAt: isoDate.optional(),
 });
+
+export const topUpResponseSchema = z.object({
+  topUpId: z.string().describe('Our id of this top-up (Stripe metadata.topUpId; the ledger credits it once)'),
+  checkoutId: z.string().describe('Stripe Checkout Session id (payment mode)'),
+  url: z.url().describe('Hosted Checkout page'),
+  expiresAt: isoDate,
+});
+
+export const invoicingResultSchema = z.object({
+  collectionMethod: z.string().describe('As Stripe now has it on the subscription'),
+  daysUntilDue: z.number().int().nullable(),
+});
+
+export const stateSummarySchema = z.object({
+  workspaceId: z.string(),
+  planId: z.string(),
+  interval: z.string().nullable(),
+  status: z.string(),
+  mode: z.string(),
+  grace: z.object({ startedAt: isoDate, endsAt: isoDate, expired: z.boolean() }).nullable(),
+  unpaidInvoice: z.object({ id: z.string(), amountDueCents: z.number().int(), currency: z.string() }).nullable(),
+  pendingChange: z.object({ targetPlanId: z.string(), interval: z.string(), effectiveAt: isoDate }).nullable(),
+  subscriptionId: z.string().nullable(),
+  text: z.string().describe('One line, e.g. "Business (month) · past_due · billing_recovery · grace ends 2026-12-04T10:00Z"'),
+});
+
+export const OPERATOR_ACTIONS = ['extend_grace', 'end_grace', 'resync_from_stripe', 'cancel_scheduled_change', 'grant_credit'] as const;
+
+export const operatorActionResultSchema = z.object({
+  action: z.enum(OPERATOR_ACTIONS),
+  requestId: z.string(),
+  applied: z.boolean().describe('False when this request id was already applied (nothing done twice)'),
+  details: z.record(z.string(), z.unknown()).describe('What the action did, as recorded in the audit row'),
+  state: stateSummarySchema.describe("The workspace's billing state afterwards"),
+});

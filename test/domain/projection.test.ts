@@ -1,5 +1,5 @@
 import type { BillingFact } from '../../src/domain/billing-facts';
-import { applyFact, initialState, openCheckout } from '../../src/domain/billing-state';
+import { applyFact, initialState, openCheckout, restoreState } from '../../src/domain/billing-state';
 import { billingView, essentialProjection, toProjection, type BillingProjection } from '../../src/domain/projection';
 
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0); // 2025-03-01T00:00:00.000Z
@@ -25,8 +25,10 @@ describe('essentialProjection', () => {
     });
   });
 
-  it('equals the projection of a fresh workflow state', () => {
-    expect(toProjection(initialState('ws_new'))).toEqual(essentialProjection('ws_new'));
+  it('equals the projection of a fresh workflow state (apart from the recovery snapshot an unknown workspace has none of)', () => {
+    const { recovery, ...projection } = toProjection(initialState('ws_new'));
+    expect(projection).toEqual(essentialProjection('ws_new'));
+    expect(recovery).toBeDefined();
   });
 });
 
@@ -157,7 +159,8 @@ describe('toProjection', () => {
   it('reflects an active subscription with its plan, period end, ids and version', () => {
     let state = openCheckout(initialState('ws_1'), { id: 'cs_1', url: 'https://c/1', expiresAt: T0 + DAY, planId: 'business', interval: 'month' }, 'cus_1');
     state = applyFact(applyFact(state, completed), created);
-    expect(toProjection(state)).toEqual({
+    const { recovery, ...projection } = toProjection(state);
+    expect(projection).toEqual({
       workspaceId: 'ws_1',
       planId: 'business',
       interval: 'month',
@@ -172,6 +175,10 @@ describe('toProjection', () => {
       pendingChange: null,
       version: state.version,
     });
+    // A workflow started afresh over this row continues from the same billing state.
+    const restored = restoreState('ws_1', recovery!);
+    expect(toProjection(restored)).toEqual(toProjection(state));
+    expect(restored.subscription).toEqual(state.subscription);
     expect(billingView(toProjection(state), { balanceCents: 1000, minimumCents: 1000 }).production.allowed).toBe(true);
   });
 });

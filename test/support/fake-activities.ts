@@ -32,7 +32,23 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     attachOutages: 0,
     /** What Stripe says about a session asked to expire (default: it was open). */
     sessionStatusOf: new Map<string, 'open' | 'complete' | 'expired'>(),
+    /** Activities held in flight until released (see hold()). */
+    held: new Map<string, Promise<void>>(),
   };
+  /**
+   * Holds every call of `activity` (by name) once it started, until the
+   * returned release() is called: lets a test land a message while that
+   * activity is in flight.
+   */
+  const hold = (activity: keyof Activities): (() => void) => {
+    let release!: () => void;
+    world.held.set(activity, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      world.held.delete(activity);
+      release();
+    };
+  };
+  const heldIf = (activity: keyof Activities) => world.held.get(activity);
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
     sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
@@ -110,6 +126,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     },
     async saveBillingProjection(p) {
       calls.projections.push(p);
+      await heldIf('saveBillingProjection');
       return true;
     },
     async recordDunningReminder(input) {
@@ -119,15 +136,18 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     },
     async previewPlanChange(input) {
       calls.previews.push(input);
+      await heldIf('previewPlanChange');
       const immediate = (input.timing ?? 'immediate') === 'immediate';
       return { amountDueCents: previewAmount(input.prorationDate), currency: 'usd', prorationDate: immediate ? input.prorationDate : null };
     },
     async applyPlanChange(input) {
       calls.changes.push(input);
+      await heldIf('applyPlanChange');
       return { subscriptionId: input.subscriptionId, status: 'active', currentPeriodEnd: null, itemId: input.itemId, pendingUpdateExpiresAt: null };
     },
     async setCancelAtPeriodEnd(input) {
       calls.cancellations.push(input);
+      await heldIf('setCancelAtPeriodEnd');
       return { subscriptionId: input.subscriptionId, cancelAtPeriodEnd: input.cancel, currentPeriodEnd: null };
     },
     async createTopUpCheckout(input) {
@@ -166,7 +186,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       return { reported: 0, more: false };
     },
     async setInvoicingControls({ controls }) {
-      return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.daysUntilDue ?? null };
+      return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.collectionMethod === 'send_invoice' ? controls.daysUntilDue : null };
     },
     async recordOperatorAction(input) {
       const first = !calls.audits.some((a) => a.workspaceId === input.workspaceId && a.requestId === input.requestId);
@@ -191,7 +211,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       return first;
     },
   };
-  return { activities, calls, world };
+  return { activities, calls, world, hold };
 }
 
 /** Polls `read` until `accept` holds (signals are applied asynchronously). */
