@@ -5,7 +5,7 @@
 // operator-handlers.ts, guest-attach-handler.ts) act on it and re-read
 // `entity.state` after every await; workspace-workflow.ts registers them and
 // runs the main loop. Deterministic code only.
-import { allHandlersFinished, condition, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { EngineSettings, RunContext } from '../activities';
 import type { BillingFact } from '../src/domain/billing-facts';
 import {
@@ -187,19 +187,5 @@ export class WorkspaceEntity {
       }
     }
     this.armDunning();
-  }
-
-  /**
-   * Before continue-as-new: persist, let every handler finish, and repeat
-   * until nothing is left, then return with no await before the caller's
-   * continueAsNew — an Update accepted while a write was in flight finishes
-   * in this run instead of being cut off.
-   */
-  async quiesce(doWork: () => Promise<void>): Promise<void> {
-    for (;;) {
-      await doWork();
-      await condition(allHandlersFinished);
-      if (!this.hasWork()) return;
-    }
   }
 }

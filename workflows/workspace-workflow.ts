@@ -12,7 +12,7 @@ import { tagOwnership } from './guest-attach-handler';
 import { armScheduledChange } from './plan-change-handlers';
 import { registerWorkspaceHandlers } from './workspace-handlers';
 import { WorkspaceEntity } from './workspace-entity';
-import { local } from './workflow-support';
+import { local, quiesce } from './workflow-support';
 
 /**
  * Patch of the one-lock entity: runs started before it keep their group
@@ -51,7 +51,7 @@ export async function workspaceWorkflow(input: WorkspaceWorkflowInput): Promise<
     await doWork();
     if (shouldContinueAsNew()) {
       if (v2) {
-        await entity.quiesce(doWork);
+        await quiesce(doWork, () => entity.hasWork());
       } else {
         await condition(allHandlersFinished);
         await entity.persist();
