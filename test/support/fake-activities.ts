@@ -1,6 +1,7 @@
 // Activities for workflow tests on the time-skipping server: typed against
 // the real ones (a signature change breaks these tests at compile time) and
 // recording every call so tests can assert what the workflow asked for.
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, EngineSettings, GuestClaimPort } from '../../activities';
 import { attachThrough } from '../../activities/guest-claims';
 import type { BillingFact } from '../../src/domain/billing-facts';
@@ -32,6 +33,10 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     attachOutages: 0,
     /** What Stripe says about a session asked to expire (default: it was open). */
     sessionStatusOf: new Map<string, 'open' | 'complete' | 'expired'>(),
+    /** How many more rating passes fail as if a stored row could not be handled (non-retryable). */
+    ratingFailures: 0,
+    /** Spend controls as saved (what a new wallet run loads). */
+    controlsOf: new Map<string, Parameters<Activities['saveSpendControls']>[0]['controls']>(),
     /** Activities held in flight until released (see hold()). */
     held: new Map<string, Promise<void>>(),
   };
@@ -157,8 +162,12 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async readWorkspaceBilling({ workspaceId }) {
       return { planId: world.planOf.get(workspaceId) ?? 'essential', stripeCustomerId: `cus_for_${workspaceId}` };
     },
+    async loadSpendControls({ workspaceId }) {
+      return world.controlsOf.get(workspaceId) ?? null;
+    },
     async saveSpendControls(input) {
       calls.spendControls.push(input);
+      world.controlsOf.set(input.workspaceId, input.controls);
     },
     async setSpendBlock(input) {
       calls.spendBlocks.push(input);
@@ -170,6 +179,10 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     /** Rating reads the month's spend the test has put in `world.spendOf` ("workspace|YYYY-MM"). */
     async rateAndDebitUsage(input) {
       calls.ratings.push(input);
+      if (world.ratingFailures > 0) {
+        world.ratingFailures--;
+        throw ApplicationFailure.create({ type: 'internal_error', message: 'fake: a row this pass cannot handle', nonRetryable: true });
+      }
       const monthSpentCents = world.spendOf.get(`${input.workspaceId}|${input.month}`) ?? 0;
       return { ratedEvents: 1, debitedCents: 0, balanceCents: 0, monthSpentCents, more: false };
     },
