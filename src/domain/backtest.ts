@@ -34,14 +34,18 @@ const planPriceSchema = z.int({ error: 'must be a whole number of cents' }).min(
 /** A proposed rate card: unit prices per request family, optionally plan list prices; anything absent keeps today's price. */
 export const rateProposalSchema = z.strictObject({
   requestFamilies: z
-    .partialRecord(z.enum(FAMILIES, { error: `is not a request family (one of ${FAMILIES.join(', ')})` }), unitPriceSchema)
+    .partialRecord(z.enum(FAMILIES), unitPriceSchema, {
+      error: (issue) => (issue.code === 'invalid_key' ? `is not a request family (one of ${FAMILIES.join(', ')})` : 'must be an object of cents per 1,000 requests by family'),
+    })
     .optional()
     .describe('Cents per 1,000 requests, per family'),
   plans: z
-    .partialRecord(
-      z.enum(PRICED_PLANS, { error: `has no list price (self-serve plans: ${PRICED_PLANS.join(', ')}; Enterprise prices are contracts, Essential is free)` }),
-      z.strictObject({ month: planPriceSchema.optional(), year: planPriceSchema.optional() }),
-    )
+    .partialRecord(z.enum(PRICED_PLANS), z.strictObject({ month: planPriceSchema.optional(), year: planPriceSchema.optional() }), {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? `has no list price to change (self-serve plans: ${PRICED_PLANS.join(', ')}; Enterprise prices are contracts, Essential is free)`
+          : 'must be an object of { month?, year } prices in cents by plan',
+    })
     .optional()
     .describe('List prices in cents per billing period'),
 });
