@@ -90,7 +90,7 @@ describe('GET /v1/operator/workspaces/{id}/timeline', () => {
     expect(opened.summary).toContain(`until ${grace.endsAt}`);
     expect(opened.summary).toContain(`unless invoice ${unpaid.id} is paid`);
     const reminder = t.entries.find((e) => e.kind === 'dunning.reminder')!;
-    expect(reminder.summary).toMatch(/^Payment reminder \(day 0 of the grace window ending .*\) recorded for invoice .* \(29.00 USD\) \(not sent by the mailer yet\)$/);
+    expect(reminder.summary).toMatch(/^Payment reminder \(start of the grace window ending .*\) recorded for invoice .* \(29.00 USD\) \(not sent by the mailer yet\)$/);
     expect(reminder.source.rows?.[0].table).toBe('dunning_reminder');
 
     const operatorEntry = one('operator.extend_grace');

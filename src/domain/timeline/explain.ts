@@ -18,8 +18,9 @@ export function planLabel(planId: string | null | undefined, interval: string | 
   return interval ? `${planId} (${interval})` : planId;
 }
 
-/** Days (or hours, below a day) of an offset inside the grace window: "day 3", "hour 12", "second 4". */
+/** Where a reminder falls in the grace window: "start", "day 3", "hour 12", "second 4". */
 export function offsetLabel(offsetMs: number): string {
+  if (offsetMs === 0) return 'start';
   if (offsetMs % 86_400_000 === 0) return `day ${offsetMs / 86_400_000}`;
   if (offsetMs % 3_600_000 === 0) return `hour ${offsetMs / 3_600_000}`;
   return `second ${Math.round(offsetMs / 1000)}`;
