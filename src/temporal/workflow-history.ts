@@ -17,8 +17,12 @@ type Payload = temporal.api.common.v1.IPayload;
 type Failure = temporal.api.failure.v1.IFailure;
 
 const GRPC_NOT_FOUND = 5;
-/** At most this many runs of one workflow are read (each run is at most a few thousand events). */
-export const MAX_HISTORY_RUNS = 25;
+/**
+ * At most this many runs of one workflow are read per request (a run is at
+ * most some thousands of events: the server suggests continue-as-new);
+ * older ones are reported as `truncated` — narrow the range with `from`.
+ */
+export const MAX_HISTORY_RUNS = 10;
 
 const toNumber = (value: unknown): number => (typeof value === 'number' ? value : value == null ? 0 : Number(String(value)));
 

@@ -97,7 +97,9 @@ export function describeOperatorAction(action: string, actor: string, reason: st
   } else if (action === 'grant_credit' && typeof details.amountCents === 'number') {
     what = `granted ${money(details.amountCents)} of credit (reference ${String(details.reference)})${details.credited === false ? ', already granted before' : ''}`;
   }
-  return `Operator ${actor} ${what}: ${quoted(reason)}`;
+  // The scheduled reconciliation performs resyncs as an operator would (actor "reconciliation").
+  const who = actor === 'reconciliation' ? 'The scheduled reconciliation' : `Operator ${actor}`;
+  return `${who} ${what}: ${quoted(reason)}`;
 }
 
 export function describeReminder(r: { offsetMs: number; graceEndsAt: number; invoice: { id?: unknown; amountDueCents?: unknown; currency?: unknown } | null }): string {
