@@ -8,8 +8,8 @@ import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { walletWorkflowIdFor } from '../../workflows/wallet-definitions';
 import { LOCAL_DEFAULTS } from '../start/local-defaults';
 import { EngineClient, type EngineTarget } from './engine-client';
-import { findGuest, SCENARIOS } from './scenarios';
-import { askAccess, billing, type AccessAnswer, type DemoContext } from './steps';
+import { SCENARIOS } from './scenarios';
+import { askAccess, billing, findGuest, type AccessAnswer, type DemoContext } from './steps';
 
 export interface DemoOptions extends EngineTarget {
   /** Workspace ids are `<prefix>-<name>`; default `demo`. */

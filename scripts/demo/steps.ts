@@ -8,6 +8,7 @@
 //     would not offer it again;
 //   - usage event ids and credit references are fixed per workspace.
 import type { BillingView } from '../../src/domain/projection';
+import type { GuestCheckoutListItem } from '../../src/read-model/guest-checkouts-reader';
 import { PLANS, lookupKey, type Interval, type PlanId, type RequestFamily } from '../../src/domain/plans';
 import {
   checkoutSessionObject,
@@ -65,13 +66,23 @@ interface SubscriptionPlan {
   contractCents?: number;
 }
 
-function subscriptionEventObject(workspaceId: string, plan: SubscriptionPlan, customerId: string, status: string, startMs: number) {
+/** What the engine writes on the objects it creates for a workspace (a guest checkout's say `guestCheckoutId` instead). */
+const workspaceMetadata = (workspaceId: string, plan: SubscriptionPlan) => ({ workspaceId, planId: plan.planId, interval: plan.interval });
+
+function subscriptionEventObject(
+  workspaceId: string,
+  plan: SubscriptionPlan,
+  customerId: string,
+  status: string,
+  startMs: number,
+  metadata: Record<string, string> = workspaceMetadata(workspaceId, plan),
+) {
   const ids = stripeIdsOf(workspaceId);
   return subscriptionObject({
     id: ids.subscription,
     customerId,
     status,
-    metadata: { workspaceId, planId: plan.planId, interval: plan.interval },
+    metadata,
     itemId: ids.item,
     priceId: ids.price,
     lookupKey: plan.contractCents === undefined ? lookupKey(plan.planId, plan.interval) : null,
@@ -81,13 +92,21 @@ function subscriptionEventObject(workspaceId: string, plan: SubscriptionPlan, cu
   });
 }
 
-function subscriptionInvoice(workspaceId: string, plan: SubscriptionPlan, customerId: string, n: number, status: 'paid' | 'open', billingReason: string) {
+function subscriptionInvoice(
+  workspaceId: string,
+  plan: SubscriptionPlan,
+  customerId: string,
+  n: number,
+  status: 'paid' | 'open',
+  billingReason: string,
+  metadata: Record<string, string> = workspaceMetadata(workspaceId, plan),
+) {
   const ids = stripeIdsOf(workspaceId);
   return invoiceObject({
     id: ids.invoice(n),
     customerId,
     subscriptionId: ids.subscription,
-    subscriptionMetadata: { workspaceId, planId: plan.planId, interval: plan.interval },
+    subscriptionMetadata: metadata,
     status,
     amountDueCents: planPrice(plan.planId, plan.interval, plan.contractCents),
     billingReason,
@@ -122,7 +141,7 @@ export async function subscribeThroughCheckout(ctx: DemoContext, workspaceId: st
     customerId,
     subscriptionId: ids.subscription,
     clientReferenceId: workspaceId,
-    metadata: { workspaceId, planId: plan.planId, interval: plan.interval },
+    metadata: workspaceMetadata(workspaceId, plan),
     expiresAt: seconds(at + DAY_MS),
   }));
   await deliver(ctx, ids.event('subscription_created'), 'customer.subscription.created', at + 1000, subscriptionEventObject(workspaceId, plan, customerId, 'active', at));
@@ -274,3 +293,54 @@ export async function registerProductionProjects(ctx: DemoContext, workspaceId: 
 }
 
 export const returnUrls = RETURN_URLS;
+
+/** A guest checkout as operators list it (the listing carries the Stripe ids a paid event needs). */
+export async function findGuest(ctx: DemoContext, match: (g: GuestCheckoutListItem) => boolean): Promise<GuestCheckoutListItem | undefined> {
+  for (const status of ['open', 'paid', 'all']) {
+    const { body } = await ctx.client.request<{ guestCheckouts: GuestCheckoutListItem[] }>('GET', `/v1/operator/guest-checkouts?status=${status}&limit=200`, {
+      as: 'operator',
+    });
+    const found = body.guestCheckouts.find(match);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * A visitor buys with an email (`POST /v1/checkout/guest`; the
+ * Idempotency-Key always maps to the same guest checkout) and pays: Stripe
+ * reports the subscription, the completed session and the paid invoice, all
+ * tagged with the guest checkout id. Returns the guest checkout id; skipped
+ * when that email's checkout is already paid.
+ */
+export async function guestCheckoutPaid(ctx: DemoContext, name: string, plan: SubscriptionPlan): Promise<string> {
+  const email = `${name}@example.com`;
+  const paid = await findGuest(ctx, (g) => g.email === email && g.status === 'paid');
+  if (paid) return paid.checkoutId;
+  const { body: link } = await ctx.client.request<{ checkoutId: string }>('POST', '/v1/checkout/guest', {
+    body: { email, planId: plan.planId, interval: plan.interval, ...RETURN_URLS },
+    idempotencyKey: `${name}:guest-checkout`,
+  });
+  const mine = (g: GuestCheckoutListItem) => g.checkoutId === link.checkoutId;
+  const guest = await ctx.client.until(`guest checkout ${link.checkoutId}`, () => findGuest(ctx, mine), (g) => !!g?.stripe.checkoutSessionId && !!g.stripe.customerId);
+  if (guest!.status === 'open') {
+    ctx.progress(`${name}: guest checkout ${link.checkoutId} paid by ${email}`);
+    const ids = stripeIdsOf(name);
+    const customerId = guest!.stripe.customerId!;
+    const metadata = { guestCheckoutId: link.checkoutId, planId: plan.planId, interval: plan.interval };
+    const at = ctx.nowMs;
+    await deliver(ctx, ids.event('subscription_created'), 'customer.subscription.created', at, subscriptionEventObject(name, plan, customerId, 'active', at, metadata));
+    await deliver(ctx, ids.event('checkout_completed'), 'checkout.session.completed', at + 1000, checkoutSessionObject({
+      id: guest!.stripe.checkoutSessionId!,
+      mode: 'subscription',
+      customerId,
+      subscriptionId: ids.subscription,
+      clientReferenceId: link.checkoutId,
+      metadata,
+      expiresAt: seconds(at + DAY_MS),
+    }));
+    await deliver(ctx, ids.event('invoice_1_paid'), 'invoice.paid', at + 2000, subscriptionInvoice(name, plan, customerId, 1, 'paid', 'subscription_create', metadata));
+  }
+  await ctx.client.until(`guest checkout ${link.checkoutId} paid`, () => findGuest(ctx, mine), (g) => g?.status === 'paid');
+  return link.checkoutId;
+}
