@@ -33,6 +33,7 @@ beforeAll(async () => {
     WORKER_METRICS_PORT: String(workerMetrics),
     LOCAL_DATA_DIR: dataDir,
     DATABASE_URL: TEST_DATABASE_URL,
+    LOG_LEVEL: 'info', // the drain lines below are info
   };
   // npm start runs its own Temporal and stripe-mock, with its development secrets, only when these are unset.
   for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'STRIPE_API_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_API_TOKEN', 'OPERATOR_API_TOKEN']) {
