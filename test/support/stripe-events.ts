@@ -119,5 +119,7 @@ export function invoice(f: Omit<CheckoutFixture, 'checkoutId'>, overrides: Invoi
     amountRemainingCents: overrides.amountRemaining,
     hostedInvoiceUrl: overrides.hostedInvoiceUrl,
     billingReason: overrides.billingReason,
+    collectionMethod: overrides.collectionMethod,
+    dueDate: overrides.dueDate,
   });
 }
