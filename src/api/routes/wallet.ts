@@ -11,6 +11,7 @@ import { validateUsageBatch } from '../../domain/usage';
 import { recordUsage, withdrawNudge } from '../../metering/record-usage';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
+import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -23,6 +24,8 @@ export interface WalletRouteDeps {
   prisma: PrismaClient;
   workspaces: Pick<WorkspaceClient, 'usageRecorded' | 'startTopUp' | 'setSpendControls'>;
   walletMinimumCents: number;
+  /** Wraps routes that start something (Idempotency-Key). */
+  idempotent: ReturnType<typeof idempotency>;
 }
 
 export function walletRouter(deps: WalletRouteDeps): Router {
@@ -59,11 +62,14 @@ export function walletRouter(deps: WalletRouteDeps): Router {
     res.json({ ...wallet, entries: ledger.entries, nextCursor: ledger.nextCursor });
   });
 
-  router.post('/workspaces/:workspaceId/wallet/top-ups', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
-    res.status(201).json(await deps.workspaces.startTopUp(workspaceId, body));
-  });
+  router.post(
+    '/workspaces/:workspaceId/wallet/top-ups',
+    deps.idempotent(async (req, { requestId }) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
+      return { status: 201, body: await deps.workspaces.startTopUp(workspaceId, { ...body, requestId }) };
+    }),
+  );
 
   router.put('/workspaces/:workspaceId/spend-controls', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
