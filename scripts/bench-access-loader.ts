@@ -3,7 +3,9 @@
 // autocannon's programmatic API and records every 2xx response time at full
 // resolution (autocannon's own histogram keeps whole milliseconds), so p50
 // and p99 are exact. Prints one JSON line: requestsPerSecond, p50, p99 (ms),
-// total, failures. Bounded by `seconds` (at most 60).
+// total, failures, and the latencies as a sparse histogram of 10 µs buckets
+// (so the bench can combine several rounds exactly). Bounded by `seconds`
+// (at most 60).
 import autocannon from 'autocannon';
 import type { Figures } from './bench-access';
 
@@ -33,12 +35,19 @@ function main(): void {
         process.exit(1);
       }
       const sorted = latencies.subarray(0, count).sort();
+      const histogram = new Map<number, number>();
+      for (const ms of sorted) {
+        const bucket = Math.floor(ms * 100);
+        histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
+      }
       const figures: Figures = {
         requestsPerSecond: result.requests.total / result.duration,
         p50: percentile(sorted, 0.5),
         p99: percentile(sorted, 0.99),
         total: result.requests.total,
         failures: result.errors + result.timeouts + result.non2xx,
+        seconds: result.duration,
+        histogram: [...histogram],
       };
       process.stdout.write(`${JSON.stringify(figures)}\n`);
     },

@@ -17,8 +17,8 @@
 // commits after it notifies after the entry was placed, and so discards it.
 import { Client } from 'pg';
 import type { PrismaClient } from '@prisma/client';
-import { accessAnswer, productionProjectLimit, type AccessAnswer, type AccessEnvironment } from '../domain/access';
-import { evaluateWorkspace } from '../domain/billing-evaluation';
+import { productionProjectLimit, type AccessAnswer, type AccessEnvironment } from '../domain/access';
+import { evaluateAccess, withProjectLimit } from '../domain/access-query';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import { loadAccessSnapshot, registerProductionProject, type AccessSnapshot } from './snapshot';
@@ -42,8 +42,23 @@ export interface AccessStats {
   listenerReconnects: number;
 }
 
+/**
+ * What the LISTEN connection reports, for the change stream (src/access/change-hub.ts):
+ * a workspace's access inputs changed; notifications are flowing (again:
+ * anything may have been missed before); notifications stopped.
+ */
+export type AccessFeedEvent = { type: 'changed'; workspaceId: string } | { type: 'listening' } | { type: 'lost' };
+
 export interface AccessService {
   check(query: AccessQuery): Promise<AccessAnswer>;
+  /**
+   * The answer from the cache, synchronously, when the workspace's snapshot
+   * is cached and fresh and the answer needs no registration; undefined
+   * otherwise (then call check). The /access route tries this first.
+   */
+  answerCached(query: AccessQuery): AccessAnswer | undefined;
+  /** Receives every notification and listener state change; returns the unsubscribe function. */
+  subscribe(listener: (event: AccessFeedEvent) => void): () => void;
   /** Starts listening; resolves after the first attempt (a failed one keeps retrying in the background). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -98,6 +113,8 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
   let reconnectTimer: NodeJS.Timeout | null = null;
   let heartbeatTimer: NodeJS.Timeout | null = null;
   let attempt = 0;
+  const subscribers = new Set<(event: AccessFeedEvent) => void>();
+  const publish = (event: AccessFeedEvent) => subscribers.forEach((fn) => fn(event));
 
   async function read(workspaceId: string): Promise<AccessSnapshot> {
     counters.loads++;
@@ -155,23 +172,26 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     return listening ? loadInto(workspaceId, nowMs) : read(workspaceId);
   }
 
+  function answerCached(query: AccessQuery): AccessAnswer | undefined {
+    const entry = cache.get(query.workspaceId);
+    if (entry === undefined || entry.snapshot === null) return undefined;
+    const nowMs = now();
+    if (entry.expiresAt <= nowMs) return undefined;
+    const verdict = evaluateAccess(entry.snapshot, walletMinimumCents, nowMs, query.projectId, query.environment);
+    if (verdict.needsRegistration) return undefined;
+    counters.hits++;
+    return verdict.answer;
+  }
+
   async function check(query: AccessQuery): Promise<AccessAnswer> {
     const nowMs = now();
     const cached = snapshotFor(query.workspaceId, nowMs);
     const s = cached instanceof Promise ? await cached : cached;
-    const rank = query.projectId === undefined ? undefined : s.projectRanks.get(query.projectId);
     // The same evaluation /billing shows, of this snapshot at this instant.
-    const evaluation = evaluateWorkspace(
-      { billing: s.billing, wallet: { balanceCents: s.balanceCents, minimumCents: walletMinimumCents }, spendControl: s.spendControl },
-      nowMs,
-      query.projectId === undefined ? undefined : { rank: rank ?? null, count: s.projectCount },
-    );
-    const answer = accessAnswer(evaluation, query.environment);
+    const { answer, needsRegistration } = evaluateAccess(s, walletMinimumCents, nowMs, query.projectId, query.environment);
     // Everything else passes and the project is not a production project
     // yet: it becomes one now, if a place is still free.
-    if (!answer.allowed || query.environment !== 'production' || query.projectId === undefined || rank !== undefined) {
-      return answer;
-    }
+    if (!needsRegistration || query.projectId === undefined) return answer;
     let outcome;
     try {
       outcome = await registerProductionProject(prisma, query.workspaceId, query.projectId, productionProjectLimit(s.billing.planId));
@@ -184,7 +204,7 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     evict(query.workspaceId);
     if (outcome === 'registered') counters.registrations++;
     if (outcome !== 'limit_reached') return answer;
-    return { ...answer, allowed: false, reasons: ['project_limit'] };
+    return withProjectLimit(answer);
   }
 
   function scheduleReconnect(): void {
@@ -207,6 +227,7 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     cache.clear();
     client.removeAllListeners('notification');
     client.end().catch(() => undefined);
+    if (wasListening) publish({ type: 'lost' });
     if (stopped) return;
     if (wasListening) {
       log?.warn({ err: err instanceof Error ? err.message : err }, 'access: lost the access_changed listener; serving uncached reads until it is back');
@@ -236,7 +257,9 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     });
     listener = client;
     client.on('notification', (msg) => {
-      if (msg.channel === ACCESS_CHANGED_CHANNEL && msg.payload) evict(msg.payload);
+      if (msg.channel !== ACCESS_CHANGED_CHANNEL || !msg.payload) return;
+      evict(msg.payload);
+      if (subscribers.size > 0) publish({ type: 'changed', workspaceId: msg.payload });
     });
     client.on('error', (err) => lost(client, err));
     client.on('end', () => lost(client));
@@ -255,6 +278,7 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     attempt = 0;
     listening = true;
     log?.info('access: listening for access_changed');
+    publish({ type: 'listening' });
     if (heartbeatTimer === null) {
       heartbeatTimer = setInterval(probe, heartbeatMs);
       heartbeatTimer.unref();
@@ -263,6 +287,11 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
 
   return {
     check,
+    answerCached,
+    subscribe(listener) {
+      subscribers.add(listener);
+      return () => subscribers.delete(listener);
+    },
     get listening() {
       return listening;
     },
@@ -275,7 +304,9 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     },
     async stop() {
       stopped = true;
+      const wasListening = listening;
       listening = false;
+      if (wasListening) publish({ type: 'lost' });
       if (reconnectTimer !== null) clearTimeout(reconnectTimer);
       reconnectTimer = null;
       if (heartbeatTimer !== null) clearInterval(heartbeatTimer);

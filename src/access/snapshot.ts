@@ -2,19 +2,10 @@
 // projection in ONE statement (one snapshot of every table involved), and
 // the atomic registration of a new production project.
 import type { PrismaClient } from '@prisma/client';
-import type { SpendBlock } from '../domain/access';
-import type { BillingSnapshot } from '../domain/billing-evaluation';
+import type { AccessSnapshot } from '../domain/access-query';
 import { billingSnapshotFromRow, type EvaluationColumns } from '../read-model/billing-projection-reader';
 
-export interface AccessSnapshot {
-  /** The recorded billing facts, evaluated at each request's time (evaluateWorkspace). */
-  billing: BillingSnapshot;
-  balanceCents: number;
-  spendControl: SpendBlock | null;
-  /** Production project id → rank in the order the projects were first allowed. */
-  projectRanks: Map<string, number>;
-  projectCount: number;
-}
+export type { AccessSnapshot } from '../domain/access-query';
 
 type SnapshotRow = { [K in keyof EvaluationColumns]: EvaluationColumns[K] | null } & {
   balance_cents: bigint | number | string | null;
@@ -38,6 +29,7 @@ export function snapshotFromRow(row: SnapshotRow | undefined): AccessSnapshot {
 }
 
 export async function loadAccessSnapshot(prisma: PrismaClient, workspaceId: string): Promise<AccessSnapshot> {
+  // One workspace: the single-row form of the statement below (cheaper to plan than unnest).
   const rows = await prisma.$queryRaw<SnapshotRow[]>`
     SELECT b.plan_id AS "planId", b.status, b.checkout_expires_at AS "checkoutExpiresAt",
            b.grace_started_at AS "graceStartedAt", b.grace_ends_at AS "graceEndsAt", b.grace_expired AS "graceExpired",
@@ -52,6 +44,50 @@ export async function loadAccessSnapshot(prisma: PrismaClient, workspaceId: stri
     LEFT JOIN wallet_balance w ON w.workspace_id = k.workspace_id
     LEFT JOIN spend_control s ON s.workspace_id = k.workspace_id`;
   return snapshotFromRow(rows[0]);
+}
+
+/**
+ * Several workspaces in ONE statement (one snapshot of every table): the
+ * change stream reloads every workspace notified since its last pass at once.
+ * Unknown workspaces come back as Essential workspaces, like loadAccessSnapshot.
+ */
+export async function loadAccessSnapshots(prisma: PrismaClient, workspaceIds: readonly string[]): Promise<Map<string, AccessSnapshot>> {
+  const result = new Map<string, AccessSnapshot>();
+  if (workspaceIds.length === 0) return result;
+  const rows = await prisma.$queryRaw<(SnapshotRow & { workspace_id: string })[]>`
+    SELECT k.workspace_id,
+           b.plan_id AS "planId", b.status, b.checkout_expires_at AS "checkoutExpiresAt",
+           b.grace_started_at AS "graceStartedAt", b.grace_ends_at AS "graceEndsAt", b.grace_expired AS "graceExpired",
+           b.invoice_recovery_at AS "invoiceRecoveryAt",
+           w.balance_cents,
+           s.action AS spend_action, s.blocked_month,
+           ARRAY(SELECT p.project_id FROM production_project p
+                 WHERE p.workspace_id = k.workspace_id
+                 ORDER BY p.first_allowed_at, p.project_id) AS projects
+    FROM unnest(${[...workspaceIds]}::text[]) AS k(workspace_id)
+    LEFT JOIN workspace_billing b ON b.workspace_id = k.workspace_id
+    LEFT JOIN wallet_balance w ON w.workspace_id = k.workspace_id
+    LEFT JOIN spend_control s ON s.workspace_id = k.workspace_id`;
+  for (const row of rows) result.set(row.workspace_id, snapshotFromRow(row));
+  for (const id of workspaceIds) if (!result.has(id)) result.set(id, snapshotFromRow(undefined));
+  return result;
+}
+
+/**
+ * The ids of every workspace that has any access input (a billing row, a
+ * wallet, a spend control or a production project), in id order after
+ * `afterId`, at most `limit` of them: a full resync pages through these.
+ * A workspace with none of them is an Essential workspace with no wallet.
+ */
+export async function listAccessWorkspaceIds(prisma: PrismaClient, afterId: string, limit: number): Promise<string[]> {
+  const rows = await prisma.$queryRaw<{ workspace_id: string }[]>`
+    SELECT workspace_id FROM (
+      SELECT workspace_id FROM workspace_billing WHERE workspace_id COLLATE "C" > ${afterId}
+      UNION SELECT workspace_id FROM wallet_balance WHERE workspace_id COLLATE "C" > ${afterId}
+      UNION SELECT workspace_id FROM spend_control WHERE workspace_id COLLATE "C" > ${afterId}
+      UNION SELECT workspace_id FROM production_project WHERE workspace_id COLLATE "C" > ${afterId}
+    ) ids ORDER BY workspace_id COLLATE "C" LIMIT ${limit}`;
+  return rows.map((r) => r.workspace_id);
 }
 
 export type Registration = 'registered' | 'already_registered' | 'limit_reached';

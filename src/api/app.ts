@@ -51,7 +51,7 @@ export interface AppDeps {
     | 'workflowHistory'
   >;
   /** The /access hot path (started and stopped by the owner of the app). */
-  access: Pick<AccessService, 'check'>;
+  access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>;
   log: Logger;
   /** The clock /billing is evaluated at (default Date.now; give the access service the same one). */
   now?: () => number;

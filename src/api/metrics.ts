@@ -20,6 +20,9 @@ export interface ApiMetrics {
   handler: RequestHandler;
 }
 
+const STARTED_AT = Symbol('metrics.startedAt');
+type Timed = Response & { [STARTED_AT]: number };
+
 /**
  * The Express route pattern (`/v1/workspaces/:workspaceId/billing`), never the
  * raw path: one series per route, whatever ids are in the URL. Requests that
@@ -69,14 +72,17 @@ export function createApiMetrics(): ApiMetrics {
     return found;
   };
 
+  // One shared 'finish' listener (no closure per request); the start time rides on the response.
+  function finished(this: Response): void {
+    const start = (this as Timed)[STARTED_AT];
+    const { count, time } = seriesOf(this.req.method, routeOf(this.req, this), String(this.statusCode));
+    count.inc();
+    time.observe((performance.now() - start) / 1000);
+  }
   const middleware: RequestHandler = (req, res, next) => {
     if (req.path === '/metrics') return next();
-    const start = performance.now();
-    res.once('finish', () => {
-      const { count, time } = seriesOf(req.method, routeOf(req, res), String(res.statusCode));
-      count.inc();
-      time.observe((performance.now() - start) / 1000);
-    });
+    (res as Timed)[STARTED_AT] = performance.now();
+    res.on('finish', finished);
     next();
   };
 

@@ -103,5 +103,6 @@ export type AccessAnswer = AccessDecision & { graceEndsAt?: string };
  */
 export function accessAnswer(evaluation: Pick<WorkspaceEvaluation, 'grace' | 'production'>, environment: AccessEnvironment): AccessAnswer {
   const decision: AccessDecision = environment === 'production' ? evaluation.production : { allowed: true, reasons: [] };
-  return evaluation.grace === null ? decision : { ...decision, graceEndsAt: new Date(evaluation.grace.endsAt).toISOString() };
+  if (evaluation.grace === null) return decision;
+  return { allowed: decision.allowed, reasons: decision.reasons, graceEndsAt: new Date(evaluation.grace.endsAt).toISOString() };
 }

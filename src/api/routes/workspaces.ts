@@ -1,9 +1,10 @@
 // Workspace routes: validate, then hand over to the workflow (writes) or the
 // projection (reads). No billing decisions here.
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
 import type { AccessService } from '../../access/access-service';
+import type { AccessAnswer } from '../../domain/access';
 import { billingView } from '../../domain/projection';
 import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingSnapshot } from '../../read-model/billing-projection-reader';
@@ -70,12 +71,27 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
  * GET /v1/workspaces/{workspaceId}/access — the gateway's hot path, answered
  * by the access service (projection + in-process cache invalidated by
  * LISTEN/NOTIFY), never from a workflow. createApp mounts it ahead of the
- * request logger and body parsing (see there).
+ * request logger and body parsing (see there). A cached answer is written
+ * synchronously (no promise, no microtask); the body is written directly
+ * (no ETag, whose SHA-1 would cost more than the answer: the answer changes
+ * with the clock and is not for conditional requests), and the common
+ * "allowed" body is a constant.
  */
-export function accessRoute(access: Pick<AccessService, 'check'>): RequestHandler {
-  return async (req, res) => {
+export function accessRoute(access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>): RequestHandler {
+  return (req, res, next) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
-    const query = parseInput(accessQuerySchema, req.query, 'query');
-    res.json(await access.check({ workspaceId, projectId: query.projectId, environment: query.environment }));
+    const { projectId, environment } = parseInput(accessQuerySchema, req.query, 'query');
+    const query = { workspaceId, projectId, environment };
+    const cached = access.answerCached?.(query);
+    if (cached !== undefined) return sendAccessAnswer(res, cached);
+    access.check(query).then((answer) => sendAccessAnswer(res, answer), next);
   };
+}
+
+const ACCESS_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+const ALLOWED_BODY = JSON.stringify({ allowed: true, reasons: [] } satisfies AccessAnswer);
+
+function sendAccessAnswer(res: Response, answer: AccessAnswer): void {
+  res.writeHead(200, ACCESS_HEADERS);
+  res.end(answer.allowed && answer.graceEndsAt === undefined ? ALLOWED_BODY : JSON.stringify(answer));
 }
