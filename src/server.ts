@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { createAccessService } from './access/access-service';
+import { createAccessChangeHub } from './access/change-hub';
 import { createApp } from './api/app';
 import { pruneIdempotencyKeys } from './api/idempotency';
 import { ConfigError, loadConfig } from './config';
@@ -27,7 +28,14 @@ async function main(): Promise<void> {
     log: log.child({ component: 'access' }),
   });
   await access.start();
-  const app = createApp({ prisma, stripe, workspaces, access, log, config });
+  const changes = createAccessChangeHub({
+    prisma,
+    access,
+    walletMinimumCents: config.WALLET_MINIMUM_CENTS,
+    log: log.child({ component: 'access-changes' }),
+  });
+  changes.start();
+  const app = createApp({ prisma, stripe, workspaces, access, changes, log, config });
   // Answers kept for Idempotency-Key retries are bounded by their lifetime.
   const pruning = setInterval(() => {
     pruneIdempotencyKeys(prisma, config.IDEMPOTENCY_KEY_TTL).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
@@ -52,6 +60,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'api stopping: finishing in-flight requests');
+    // Change streams never finish by themselves: end them (their clients reconnect elsewhere and resume or resync).
+    changes.stop();
     const idleSweep = setInterval(() => server.closeIdleConnections(), 250);
     idleSweep.unref();
     server.close(async () => {

@@ -5,12 +5,13 @@ import { pinoHttp } from 'pino-http';
 import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import type { AccessService } from '../access/access-service';
+import type { AccessChangeHub } from '../access/change-hub';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import type { WorkspaceClient } from '../temporal/workspace-client';
 import { workflowIdFor } from '../../workflows/definitions';
 import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
-import { requireBearer } from './auth';
+import { requireAnyBearer, requireBearer } from './auth';
 import { idempotency } from './idempotency';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { docsRouter } from './openapi';
@@ -22,6 +23,7 @@ import { operatorAnswersRouter } from './routes/operator-answers';
 import { plansRouter } from './routes/plans';
 import { walletRouter } from './routes/wallet';
 import { webhooksRouter } from './routes/webhooks';
+import { accessChangesRoute } from './routes/access-changes';
 import { accessRoute, workspacesRouter } from './routes/workspaces';
 
 export interface AppDeps {
@@ -50,6 +52,8 @@ export interface AppDeps {
     | 'claimGuestCheckout'
     | 'workflowHistory'
   >;
+  /** GET /v1/access/changes (started and stopped by the owner of the app); without it the route answers 503. */
+  changes?: AccessChangeHub;
   /** The /access hot path (started and stopped by the owner of the app). */
   access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>;
   log: Logger;
@@ -116,6 +120,12 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(['/v1/workspaces/:workspaceId', '/v1/operator/workspaces/:workspaceId'], workspaceLogFields);
+  // The access change stream for embedded access clients: the app's token or the operator's.
+  app.get(
+    '/v1/access/changes',
+    requireAnyBearer([config.APP_API_TOKEN, config.OPERATOR_API_TOKEN], 'billing'),
+    accessChangesRoute(deps.changes),
+  );
   app.use('/v1/checkout/:checkoutId/claim', guestLogFields);
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));

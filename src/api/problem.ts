@@ -35,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   payment_provider_error: 502,
   temporal_unavailable: 503,
   database_unavailable: 503,
+  change_stream_unavailable: 503,
 };
 
 const TITLE: Record<ErrorCode, string> = {
@@ -68,6 +69,7 @@ const TITLE: Record<ErrorCode, string> = {
   payment_provider_error: 'Payment provider error',
   temporal_unavailable: 'Workflow service unavailable',
   database_unavailable: 'Database unavailable',
+  change_stream_unavailable: 'Access change stream unavailable',
 };
 
 export function statusOf(code: ErrorCode): number {

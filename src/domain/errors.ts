@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'payment_provider_error',
   'temporal_unavailable',
   'database_unavailable',
+  'change_stream_unavailable',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
