@@ -20,6 +20,16 @@ import {
   topUpRequestSchema,
   workspaceIdSchema,
 } from '../domain/schemas';
+import {
+  accessChangesQuerySchema,
+  accessSnapshotWireSchema,
+  eventIdTextSchema,
+  heartbeatEventSchema,
+  readyEventSchema,
+  resetEventSchema,
+  resumeEventSchema,
+  workspaceEventSchema,
+} from '../domain/access-stream';
 import { extendGraceBodySchema, operatorActionBodySchema } from '../domain/operator-actions';
 import { idempotencyKeySchema } from './idempotency';
 import { spendControlsSchema } from '../domain/spend-rules';
@@ -177,6 +187,48 @@ export function openApiDocument() {
     security,
     request: { params: workspace, query: accessQuerySchema },
     responses: { 200: json(accessResponseSchema, 'Decision with every failing reason'), 400: problem('Validation failed') },
+  });
+  // The event payloads of the change stream, as components (JSON Schema from zod; OpenAPI 3.1 schemas are JSON Schema).
+  const eventSchemas = {
+    AccessSnapshot: accessSnapshotWireSchema,
+    AccessResetEvent: resetEventSchema,
+    AccessResumeEvent: resumeEventSchema,
+    AccessWorkspaceEvent: workspaceEventSchema,
+    AccessReadyEvent: readyEventSchema,
+    AccessHeartbeatEvent: heartbeatEventSchema,
+  };
+  for (const [name, schema] of Object.entries(eventSchemas)) {
+    const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+    registry.registerComponent('schemas', name, jsonSchema);
+  }
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/access/changes',
+    summary: "The access change stream (server-sent events): every workspace's access inputs as they change, for embedded access clients",
+    description: [
+      'A text/event-stream, app token or operator token. Each event is `event: <name>` with `data: <JSON>`, the schemas below:',
+      '`reset` (AccessResetEvent) starts a full resync: a `workspace` event (AccessWorkspaceEvent, without an id) for every workspace with any access input, then `ready`;',
+      '`resume` (AccessResumeEvent) answers a Last-Event-ID of this stream: the current snapshot of each workspace changed after it, with ids in ascending order, then `ready`;',
+      '`ready` (AccessReadyEvent, with an id) ends the catch-up; live `workspace` events (with ids) follow as changes are committed, and a `heartbeat` (AccessHeartbeatEvent) every second while nothing is held back.',
+      'Event ids are `<epoch>-<sequence>`. Resuming after an id is exact; an id of another epoch (another API process, a restart, a reconnection of its notification listener), older than the kept window, or ahead of the stream answers `reset` with the reason.',
+      'The stream ends when the engine loses its notification listener; reconnect with the last id (new streams are 503 until the listener is back).',
+      'A workspace absent after a full resync has no access inputs: evaluate it as Essential with no wallet.',
+    ].join(' '),
+    security: [...security, ...operatorSecurity],
+    request: { headers: z.object({ 'last-event-id': eventIdTextSchema.optional() }), query: accessChangesQuerySchema },
+    responses: {
+      200: {
+        description: 'The stream. Event data schemas: AccessResetEvent, AccessResumeEvent, AccessWorkspaceEvent, AccessReadyEvent, AccessHeartbeatEvent (components).',
+        content: {
+          'text/event-stream': {
+            schema: z.string().describe('Server-sent events: reset | resume, workspace…, ready, then workspace and heartbeat events'),
+          },
+        },
+      },
+      400: problem('validation_failed: a malformed Last-Event-ID (header or lastEventId), before the stream starts'),
+      401: problem('Missing or wrong token'),
+      503: problem('change_stream_unavailable: the engine is not receiving notifications; retry'),
+    },
   });
   registry.registerPath({
     method: 'post',

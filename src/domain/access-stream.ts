@@ -68,18 +68,22 @@ export type HeartbeatEvent = z.infer<typeof heartbeatEventSchema>;
  * LISTEN connection, since notifications may have been missed meanwhile);
  * seq counts the notifications of that epoch.
  */
-export const eventIdSchema = z
-  .string()
-  .regex(/^[a-z0-9]{8,32}-(0|[1-9][0-9]{0,14})$/, 'Last-Event-ID must be "<epoch>-<sequence>" as sent in an event id')
-  .transform((id) => {
-    const dash = id.lastIndexOf('-');
-    return { epoch: id.slice(0, dash), seq: Number(id.slice(dash + 1)) };
-  });
+const EVENT_ID = /^[a-z0-9]{8,32}-(0|[1-9][0-9]{0,14})$/;
+const EVENT_ID_MESSAGE = 'Last-Event-ID must be "<epoch>-<sequence>" as sent in an event id';
+/** An event id as text (what the Last-Event-ID header and the lastEventId parameter carry). */
+export const eventIdTextSchema = z.string().regex(EVENT_ID, EVENT_ID_MESSAGE).describe('An event id of this stream: <epoch>-<sequence>');
+export const eventIdSchema = eventIdTextSchema.transform((id) => {
+  const dash = id.lastIndexOf('-');
+  return { epoch: id.slice(0, dash), seq: Number(id.slice(dash + 1)) };
+});
 export type EventPosition = z.output<typeof eventIdSchema>;
 
 export const formatEventId = (epoch: string, seq: number): string => `${epoch}-${seq}`;
 
 /** The query of GET /v1/access/changes. */
 export const accessChangesQuerySchema = z.object({
-  lastEventId: z.string().optional().describe('The Last-Event-ID header, for clients that cannot set headers (the header wins)'),
+  lastEventId: z
+    .union([eventIdTextSchema, z.literal('')])
+    .optional()
+    .describe('The Last-Event-ID header, for clients that cannot set headers (the header wins): <epoch>-<sequence>; empty means none'),
 });

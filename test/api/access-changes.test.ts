@@ -4,6 +4,7 @@
 // spend / production-project change, and exact resumption with Last-Event-ID.
 import request from 'supertest';
 import { accessSnapshotWireSchema, eventIdSchema, readyEventSchema, resetEventSchema, resumeEventSchema } from '../../src/domain/access-stream';
+import { openApiDocument } from '../../src/api/openapi';
 import { problemSchema } from '../../src/domain/response-schemas';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { isWorkspace, openRawStream, parsed, seedAccess, startStreamEngine, type RawStream, type StreamEngine } from '../support/access-stream';
@@ -139,6 +140,13 @@ describe('live events', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(4);
   });
+
+  test('heartbeats arrive on a live stream (no id: they never move the position)', async () => {
+    const { stream } = await live();
+    const beat = await stream.next((e) => e.event === 'heartbeat');
+    expect(beat.id).toBeUndefined();
+    expect(typeof parsed(beat).serverTime).toBe('number');
+  });
 });
 
 describe('resumption with Last-Event-ID', () => {
@@ -211,4 +219,19 @@ describe('resumption with Last-Event-ID', () => {
     const again = await live();
     expect(again.stream.events[0].event).toBe('reset');
   });
+});
+
+test('the OpenAPI document describes the route: both tokens, Last-Event-ID, text/event-stream, the refusals, the event schemas', () => {
+  const doc = openApiDocument() as unknown as {
+    paths: Record<string, { get: { security: object[]; parameters: { name: string; in: string }[]; responses: Record<string, { content: Record<string, unknown> }> } }>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const op = doc.paths['/v1/access/changes'].get;
+  expect(op.security).toEqual([{ appToken: [] }, { operatorToken: [] }]);
+  expect(op.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['header:last-event-id', 'query:lastEventId']));
+  expect(Object.keys(op.responses['200'].content)).toEqual(['text/event-stream']);
+  expect(Object.keys(op.responses).sort()).toEqual(['200', '400', '401', '503']);
+  for (const name of ['AccessSnapshot', 'AccessResetEvent', 'AccessResumeEvent', 'AccessWorkspaceEvent', 'AccessReadyEvent', 'AccessHeartbeatEvent']) {
+    expect(doc.components.schemas[name]).toBeDefined();
+  }
 });
