@@ -21,9 +21,8 @@
 // BENCH_DATABASE_URL (default: TEST_DATABASE_URL, else the local billing_test
 // database; pending migrations are applied). The seeded workspace is removed
 // at the end.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -31,7 +30,6 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import express from 'express';
-import { Client as PgClient } from 'pg';
 import { createAccessService } from '../src/access/access-service';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
@@ -40,6 +38,7 @@ import { createLogger } from '../src/infra/logger';
 import { createPrisma } from '../src/infra/prisma';
 import { createStripeClient } from '../src/infra/stripe-client';
 import { WorkspaceClient } from '../src/temporal/workspace-client';
+import { ensureSchema } from './lib/bench-database';
 
 function bounded(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -69,32 +68,6 @@ export interface Figures {
   seconds: number;
   /** Latencies of the 2xx responses: [bucket of 10 µs, count] pairs. */
   histogram: [number, number][];
-}
-
-/** Applies pending migrations to the bench database (as the test setup does). */
-async function ensureSchema(): Promise<void> {
-  const dir = path.join(projectRoot, 'prisma', 'migrations');
-  const all = readdirSync(dir).filter((name) => existsSync(path.join(dir, name, 'migration.sql')));
-  const client = new PgClient({ connectionString: DATABASE_URL });
-  let applied = new Set<string>();
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ migration_name: string }>(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
-    applied = new Set(rows.map((r) => r.migration_name));
-  } catch {
-    // no migrations table yet: deploy everything
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  if (all.every((name) => applied.has(name))) return;
-  console.log('applying pending migrations to the bench database…');
-  execFileSync('npx', ['prisma', 'migrate', 'deploy'], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL, CHECKPOINT_DISABLE: '1' },
-    stdio: 'pipe',
-  });
 }
 
 function listen(app: express.Express): Promise<{ server: Server; url: string }> {
@@ -195,7 +168,7 @@ async function measure(url: string, seconds: number, headers: Record<string, str
 }
 
 async function main(): Promise<void> {
-  await ensureSchema();
+  await ensureSchema(DATABASE_URL);
   const config = loadConfig({
     DATABASE_URL,
     STRIPE_SECRET_KEY: 'sk_test_BenchAccess0123456789',

@@ -49,6 +49,8 @@ export interface AccessClientOptions {
   fetch?: typeof fetch;
   /** Told of every policy answer (state older than the bound, or the engine unreachable). */
   onPolicyAnswer?: (info: { workspaceId: string; answer: ClientAnswer }) => void;
+  /** Told when a workspace's snapshot was replaced by a live or resumed change, once applied (checks see it); not for each workspace of a full resync. */
+  onWorkspaceChange?: (workspaceId: string) => void;
   /** Told of connection changes, for logs. */
   onConnection?: (info: { state: ConnectionState; error?: string }) => void;
 }
@@ -257,8 +259,13 @@ export function createAccessClient(options: AccessClientOptions): AccessClient {
       }
       case 'workspace': {
         const { workspaceId, snapshot } = workspaceEventSchema.parse(data);
-        (incoming ?? state.snapshots).set(workspaceId, snapshotFromWire(snapshot));
+        if (incoming !== null) {
+          incoming.set(workspaceId, snapshotFromWire(snapshot));
+          break;
+        }
+        state.snapshots.set(workspaceId, snapshotFromWire(snapshot));
         if (connection === 'live') state.lastContactAt = now();
+        options.onWorkspaceChange?.(workspaceId);
         break;
       }
       case 'ready': {
@@ -290,9 +297,15 @@ export function createAccessClient(options: AccessClientOptions): AccessClient {
     const controller = new AbortController();
     abort = controller;
     let lastDataAt = now();
+    const tickMs = Math.max(50, Math.min(1_000, idleTimeoutMs / 4));
+    let lastTickAt = now();
     const watchdog = setInterval(() => {
-      if (now() - lastDataAt > idleTimeoutMs) controller.abort(new Error(`no data for ${idleTimeoutMs} ms`));
-    }, Math.max(50, Math.min(1_000, idleTimeoutMs / 4)));
+      const at = now();
+      // A late tick means this process's event loop was blocked: data may be waiting unread; look again next tick.
+      const late = at - lastTickAt > 2 * tickMs;
+      lastTickAt = at;
+      if (!late && at - lastDataAt > idleTimeoutMs) controller.abort(new Error(`no data for ${idleTimeoutMs} ms`));
+    }, tickMs);
     watchdog.unref?.();
     try {
       setConnection('connecting');
