@@ -152,6 +152,11 @@ export function createAccessChangeHub(options: AccessChangeHubOptions): AccessCh
     if (sub.closed) return;
     if (sub.held !== null) {
       sub.held.push(text);
+      // A catch-up so slow that more changes wait than the ring holds: end it; the client resumes or resyncs.
+      if (sub.held.length > ringSize) {
+        counters.slowClosed++;
+        end(sub);
+      }
       return;
     }
     sub.sink.write(text);
