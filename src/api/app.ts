@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): express.Express {
   // The gateway's hot path goes first, ahead of per-request logging and body
   // parsing (it has no body): bearer auth, validation, the cached answer.
   // Its failures still reach problemHandler, which logs every 5xx.
-  app.get('/v1/workspaces/:workspaceId/access', requireBearer(config.APP_API_TOKEN, 'billing'), accessRoute(deps.access));
+  app.get('/v1/workspaces/:workspaceId/access', accessRoute(deps.access, { token: config.APP_API_TOKEN, realm: 'billing' }));
   app.use(
     pinoHttp({
       logger: log,

@@ -4,7 +4,7 @@
 // further. The one-shot crypto.hash costs about half of a Hash object, and
 // this runs on every /access request.
 import { hash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { DomainError } from '../domain/errors';
 
 const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
@@ -21,16 +21,22 @@ function matchingToken(header: string | undefined, expected: readonly Buffer[]):
   return found;
 }
 
+/** A constant-time check of an Authorization header against any of `tokens`. */
+export function bearerCheck(tokens: readonly string[]): (authorization: string | undefined) => boolean {
+  const expected = tokens.map(digest);
+  return (authorization) => matchingToken(authorization, expected) !== -1;
+}
+
+/** The 401 problem (with its WWW-Authenticate challenge) for a request without a valid token. */
+export function unauthorized(res: Response, realm: string): DomainError {
+  res.set('WWW-Authenticate', `Bearer realm="${realm}"`);
+  return new DomainError('unauthorized', 'A valid bearer token is required.');
+}
+
 /** Accepts any of `tokens` (e.g. the app token or the operator token). */
 export function requireAnyBearer(tokens: readonly string[], realm: string): RequestHandler {
-  const expected = tokens.map(digest);
-  return (req, res, next) => {
-    if (matchingToken(req.headers.authorization, expected) === -1) {
-      res.set('WWW-Authenticate', `Bearer realm="${realm}"`);
-      return next(new DomainError('unauthorized', 'A valid bearer token is required.'));
-    }
-    next();
-  };
+  const valid = bearerCheck(tokens);
+  return (req, res, next) => (valid(req.headers.authorization) ? next() : next(unauthorized(res, realm)));
 }
 
 export function requireBearer(token: string, realm: string): RequestHandler {

@@ -10,6 +10,7 @@ import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchem
 import { readBillingSnapshot } from '../../read-model/billing-projection-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import type { idempotency } from '../idempotency';
+import { bearerCheck, unauthorized } from '../auth';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -71,14 +72,20 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
  * GET /v1/workspaces/{workspaceId}/access — the gateway's hot path, answered
  * by the access service (projection + in-process cache invalidated by
  * LISTEN/NOTIFY), never from a workflow. createApp mounts it ahead of the
- * request logger and body parsing (see there). A cached answer is written
+ * request logger and body parsing (see there), with its bearer check. A cached answer is written
  * synchronously (no promise, no microtask); the body is written directly
  * (no ETag, whose SHA-1 would cost more than the answer: the answer changes
  * with the clock and is not for conditional requests), and the common
  * "allowed" body is a constant.
  */
-export function accessRoute(access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>): RequestHandler {
+export function accessRoute(
+  access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>,
+  auth: { token: string; realm: string },
+): RequestHandler {
+  // The bearer check is part of the handler (one route layer less than a separate middleware).
+  const authorized = bearerCheck([auth.token]);
   return (req, res, next) => {
+    if (!authorized(req.headers.authorization)) return next(unauthorized(res, auth.realm));
     const { workspaceId } = parseInput(params, req.params, 'params');
     const { projectId, environment } = parseInput(accessQuerySchema, req.query, 'query');
     const query = { workspaceId, projectId, environment };
