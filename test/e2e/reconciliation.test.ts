@@ -7,7 +7,7 @@
 // Stripe has since recovered from (the paid webhook was missed) is drift
 // the run must heal.
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import type { ReconciliationReport } from '../../workflows/reconciliation-workflow';
 import { testPrisma } from '../support/db';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
