@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import { projectRoot } from '../../src/infra/binaries';
+import { projectRoot } from './binaries';
 
 /** Applies pending migrations to the bench database (as the test setup does). */
 export async function ensureSchema(databaseUrl: string): Promise<void> {
