@@ -85,6 +85,18 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total /m);
   });
 
+  it('counts and times /access, which counts itself ahead of the middleware: answers, refusals and bad input', async () => {
+    const route = '/v1/workspaces/:workspaceId/access';
+    const before = await scrape();
+    const count = (text: string, status: string) => sample(text, 'http_requests_total', { method: 'GET', route, status }) ?? 0;
+    await request(app).get(`/v1/workspaces/${uniqueId('ws')}/access?projectId=p1&environment=production`).set(auth).expect(200);
+    await request(app).get(`/v1/workspaces/${uniqueId('ws')}/access?projectId=p1&environment=production`).expect(401);
+    await request(app).get(`/v1/workspaces/${uniqueId('ws')}/access?environment=production`).set(auth).expect(400);
+    const after = await scrape();
+    for (const status of ['200', '401', '400']) expect(count(after, status) - count(before, status)).toBe(1);
+    expect(sample(after, 'http_request_duration_seconds_count', { method: 'GET', route, status: '401' })).toBe(count(after, '401'));
+  });
+
   it('labels a failed request with its route pattern (the error left the router)', async () => {
     await request(app).post(`/v1/workspaces/${uniqueId('ws')}/checkout`).set(auth).send({ planId: 'nope' }).expect(400);
     const text = await scrape();

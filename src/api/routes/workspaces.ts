@@ -1,5 +1,6 @@
 // Workspace routes: validate, then hand over to the workflow (writes) or the
 // projection (reads). No billing decisions here.
+import { performance } from 'node:perf_hooks';
 import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
@@ -81,17 +82,33 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
 export function accessRoute(
   access: Pick<AccessService, 'check'> & Partial<Pick<AccessService, 'answerCached'>>,
   auth: { token: string; realm: string },
+  /** Counts the request in the request metrics (status, seconds), when metrics are on. */
+  record?: (status: number, seconds: number) => void,
 ): RequestHandler {
   // The bearer check is part of the handler (one route layer less than a separate middleware).
   const authorized = bearerCheck([auth.token]);
   return (req, res, next) => {
-    if (!authorized(req.headers.authorization)) return next(unauthorized(res, auth.realm));
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const { projectId, environment } = parseInput(accessQuerySchema, req.query, 'query');
-    const query = { workspaceId, projectId, environment };
-    const cached = access.answerCached?.(query);
-    if (cached !== undefined) return sendAccessAnswer(res, cached);
-    access.check(query).then((answer) => sendAccessAnswer(res, answer), next);
+    const start = record === undefined ? 0 : performance.now();
+    const answer = (body: AccessAnswer) => {
+      sendAccessAnswer(res, body);
+      record?.(200, (performance.now() - start) / 1000);
+    };
+    const fail = (err: unknown) => {
+      // Refusals and failures are answered by problemHandler: counted when their response is finished.
+      if (record !== undefined) res.on('finish', () => record(res.statusCode, (performance.now() - start) / 1000));
+      next(err);
+    };
+    try {
+      if (!authorized(req.headers.authorization)) return fail(unauthorized(res, auth.realm));
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const { projectId, environment } = parseInput(accessQuerySchema, req.query, 'query');
+      const query = { workspaceId, projectId, environment };
+      const cached = access.answerCached?.(query);
+      if (cached !== undefined) return answer(cached);
+      access.check(query).then(answer, fail);
+    } catch (err) {
+      fail(err);
+    }
   };
 }
 
