@@ -1,7 +1,7 @@
 // Workspace routes: validate, then hand over to the workflow (writes) or the
 // projection (reads). No billing decisions here.
 import { performance } from 'node:perf_hooks';
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
 import type { AccessService } from '../../access/access-service';
@@ -87,29 +87,37 @@ export function accessRoute(
 ): RequestHandler {
   // The bearer check is part of the handler (one route layer less than a separate middleware).
   const authorized = bearerCheck([auth.token]);
+  // No closure is made per request (under tsx each named one also costs a defineProperty).
   return (req, res, next) => {
     const start = record === undefined ? 0 : performance.now();
-    const answer = (body: AccessAnswer) => {
-      sendAccessAnswer(res, body);
-      record?.(200, (performance.now() - start) / 1000);
-    };
-    const fail = (err: unknown) => {
-      // Refusals and failures are answered by problemHandler: counted when their response is finished.
-      if (record !== undefined) res.on('finish', () => record(res.statusCode, (performance.now() - start) / 1000));
-      next(err);
-    };
     try {
-      if (!authorized(req.headers.authorization)) return fail(unauthorized(res, auth.realm));
+      if (!authorized(req.headers.authorization)) return failAccess(res, next, unauthorized(res, auth.realm), start, record);
       const { workspaceId } = parseInput(params, req.params, 'params');
       const { projectId, environment } = parseInput(accessQuerySchema, req.query, 'query');
       const query = { workspaceId, projectId, environment };
       const cached = access.answerCached?.(query);
-      if (cached !== undefined) return answer(cached);
-      access.check(query).then(answer, fail);
+      if (cached !== undefined) return answerAccess(res, cached, start, record);
+      access.check(query).then(
+        (body) => answerAccess(res, body, start, record),
+        (err: unknown) => failAccess(res, next, err, start, record),
+      );
     } catch (err) {
-      fail(err);
+      failAccess(res, next, err, start, record);
     }
   };
+}
+
+type RecordMetrics = ((status: number, seconds: number) => void) | undefined;
+
+function answerAccess(res: Response, body: AccessAnswer, start: number, record: RecordMetrics): void {
+  sendAccessAnswer(res, body);
+  record?.(200, (performance.now() - start) / 1000);
+}
+
+/** Refusals and failures are answered by problemHandler: counted when their response is finished. */
+function failAccess(res: Response, next: NextFunction, err: unknown, start: number, record: RecordMetrics): void {
+  if (record !== undefined) res.on('finish', () => record(res.statusCode, (performance.now() - start) / 1000));
+  next(err);
 }
 
 const ACCESS_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
