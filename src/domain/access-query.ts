@@ -53,8 +53,3 @@ export function withProjectLimit(answer: AccessAnswer): AccessAnswer {
   if (answer.graceEndsAt !== undefined) refused.graceEndsAt = answer.graceEndsAt;
   return refused;
 }
-
-/** The snapshot of a workspace the projection knows nothing about: Essential, no wallet, no projects. */
-export function emptyAccessSnapshot(billing: BillingSnapshot): AccessSnapshot {
-  return { billing, balanceCents: 0, spendControl: null, projectRanks: new Map(), projectCount: 0 };
-}
