@@ -27,6 +27,10 @@ export interface RateAndDebitResult {
   monthSpentCents: number;
   /** Unrated events remain (beyond the limit, or held by a concurrent call). */
   more: boolean;
+  /** Rated production usage not reported to Stripe yet (absent in results of older workers). */
+  unreported?: boolean;
+  /** The workspace's Stripe customer, to report usage for (null: none yet). */
+  stripeCustomerId?: string | null;
 }
 
 export interface CreditWalletInput {
@@ -184,8 +188,11 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
             RETURNING balance_cents`;
           balanceCents = updated.balance_cents;
         }
-        const [remaining] = await tx.$queryRaw<{ more: boolean }[]>`
-          SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more`;
+        const [remaining] = await tx.$queryRaw<{ more: boolean; unreported: boolean; customer: string | null }[]>`
+          SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more,
+                 EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND environment = 'production'
+                           AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL) AS unreported,
+                 (SELECT stripe_customer_id FROM workspace_billing WHERE workspace_id = ${workspaceId}) AS customer`;
         return {
           ratedEvents: rows.length,
           parkedEvents: poison.length,
@@ -193,6 +200,8 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
           balanceCents: cents(balanceCents),
           monthSpentCents: cents(spent ?? (await monthSpent(tx, workspaceId, month))),
           more: remaining.more,
+          unreported: remaining.unreported,
+          stripeCustomerId: remaining.customer,
         };
       }, TRANSACTION);
     },
