@@ -1,6 +1,7 @@
-// Usage, wallet, top-ups and spend controls. Usage batches are validated,
-// recorded durably in one INSERT (event ids are idempotency keys), then the
-// wallet workflow is nudged once per batch to rate and debit them.
+// Usage, wallet, top-ups and spend controls (set, and read back for Business
+// oversight). Usage batches are validated, recorded durably in one INSERT
+// (event ids are idempotency keys), then the wallet workflow is nudged once
+// per batch to rate and debit them.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
@@ -9,6 +10,7 @@ import { topUpRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { spendControlsSchema } from '../../domain/spend-rules';
 import { validateUsageBatch } from '../../domain/usage';
 import { recordUsage } from '../../metering/record-usage';
+import { readSpendOversight } from '../../read-model/spend-oversight-reader';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
@@ -23,6 +25,7 @@ export interface WalletRouteDeps {
   prisma: PrismaClient;
   workspaces: Pick<WorkspaceClient, 'usageRecorded' | 'startTopUp' | 'setSpendControls'>;
   walletMinimumCents: number;
+  now?: () => number;
 }
 
 export function walletRouter(deps: WalletRouteDeps): Router {
@@ -58,6 +61,11 @@ export function walletRouter(deps: WalletRouteDeps): Router {
     const { workspaceId } = parseInput(params, req.params, 'params');
     const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
     res.status(201).json(await deps.workspaces.startTopUp(workspaceId, body));
+  });
+
+  router.get('/workspaces/:workspaceId/spend-controls', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    res.json(await readSpendOversight(deps.prisma, workspaceId, (deps.now ?? Date.now)()));
   });
 
   router.put('/workspaces/:workspaceId/spend-controls', async (req, res) => {
