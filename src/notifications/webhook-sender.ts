@@ -49,11 +49,12 @@ async function excerpt(res: Response): Promise<string | null> {
   return text === '' ? null : text;
 }
 
+/** Duck-typed: errors thrown by fetch may come from another realm (instanceof Error is not reliable). */
 function describeFailure(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `timeout after ${timeoutMs} ms`;
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code) return `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
-  return err instanceof Error ? err.message : String(err);
+  const e = (err ?? {}) as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+  if (e.cause?.code) return `${e.cause.code}${e.cause.message ? `: ${e.cause.message}` : ''}`;
+  return e.message ?? String(err);
 }
 
 export function createWebhookSender(options: SenderOptions): WebhookSender {
