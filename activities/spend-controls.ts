@@ -39,18 +39,17 @@ export function createSpendControlActivities({ prisma, outbox }: { prisma: Prism
         await tx.spendControl.update({ where: { workspaceId }, data: { blockedMonth } });
         if (blockedMonth === null || blockedMonth === stored.blocked_month) return;
         const spend = await tx.monthlySpend.findUnique({ where: { workspaceId_month: { workspaceId, month: blockedMonth } }, select: { spentCents: true } });
-        await enqueueNotifications(tx, [
-          capReachedNotification(
-            {
-              workspaceId,
-              previousBlockedMonth: stored.blocked_month,
-              blockedMonth,
-              capCents: Number(stored.monthly_cap_cents),
-              spentCents: spend ? Number(spend.spentCents) : null,
-            },
-            nowMs,
-          ),
-        ], outbox);
+        const reached = capReachedNotification(
+          {
+            workspaceId,
+            previousBlockedMonth: stored.blocked_month,
+            blockedMonth,
+            capCents: Number(stored.monthly_cap_cents),
+            spentCents: spend ? Number(spend.spentCents) : null,
+          },
+          nowMs,
+        );
+        await enqueueNotifications(tx, [reached], outbox);
       });
     },
 

@@ -171,18 +171,17 @@ export function createWalletLedgerActivities({
             RETURNING balance_cents`;
           balanceCents = updated.balance_cents;
           if (debit > 0n) {
-            await enqueueNotifications(tx, [
-              belowMinimumNotification(
-                {
-                  workspaceId,
-                  debitSourceId: `${rows[0].seq}-${rows[rows.length - 1].seq}`,
-                  balanceBeforeCents: cents(balance.balanceCents),
-                  balanceAfterCents: cents(balanceCents),
-                  minimumCents,
-                },
-                nowMs,
-              ),
-            ], outbox);
+            const crossed = belowMinimumNotification(
+              {
+                workspaceId,
+                debitSourceId: `${rows[0].seq}-${rows[rows.length - 1].seq}`,
+                balanceBeforeCents: cents(balance.balanceCents),
+                balanceAfterCents: cents(balanceCents),
+                minimumCents,
+              },
+              nowMs,
+            );
+            await enqueueNotifications(tx, [crossed], outbox);
           }
         }
         const [remaining] = await tx.$queryRaw<{ more: boolean }[]>`

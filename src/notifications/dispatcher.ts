@@ -63,15 +63,14 @@ export function createNotificationDispatcher(options: DispatcherOptions): Notifi
   const inFlight = new Set<Promise<void>>();
 
   async function deliver(claim: ClaimedNotification): Promise<void> {
-    const s = sender;
     const startedAt = new Date();
-    const sent = await s.send(claim.id, claim.body);
+    const sent = await sender.send(claim.id, claim.body);
     const result = sent.statusCode !== undefined ? { statusCode: sent.statusCode } : { error: sent.error };
     const outcome = attemptOutcome(result, claim.attempt, options.retry, random());
     await store.complete(
       claim,
       {
-        url: s.url,
+        url: sender.url,
         startedAt,
         durationMs: sent.durationMs,
         statusCode: sent.statusCode ?? null,
@@ -122,10 +121,13 @@ export function createNotificationDispatcher(options: DispatcherOptions): Notifi
       else await arm();
     } catch (err) {
       log?.warn({ err: err instanceof Error ? err.message : err }, 'notification dispatcher: the outbox could not be read; retrying');
+      again = false;
       armIn(Math.min(pollMs, 1_000));
     } finally {
       pumping = false;
     }
+    // Woken while it was scheduling the next look: look again now.
+    if (again && !stopped) wake();
   }
 
   function armIn(ms: number): void {

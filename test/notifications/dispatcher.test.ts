@@ -18,7 +18,9 @@ import { TEST_DATABASE_URL } from '../support/test-env';
 import { startWebhookReceiver, TEST_WEBHOOK_SECRET, type WebhookReceiver } from '../support/webhook-receiver';
 
 const RETRY: RetryPolicy = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 300, jitter: 0.2 };
-const TIMEOUT_MS = 400;
+/** Generous, so a loaded machine never times out a receiver that answers; the hanging receiver's test uses a shorter one. */
+const TIMEOUT_MS = 5_000;
+const HANG_TIMEOUT_MS = 1_000;
 const DAY = 86_400_000;
 
 let prisma: PrismaClient;
@@ -32,7 +34,7 @@ afterEach(async () => {
 afterAll(() => prisma.$disconnect());
 
 /** A receiver and a dispatcher sending only this test's workspaces' notifications to it. */
-async function setup(options: { url?: string; receiver?: WebhookReceiver; dispatchers?: number } = {}) {
+async function setup(options: { url?: string; receiver?: WebhookReceiver; dispatchers?: number; timeoutMs?: number } = {}) {
   const prefix = `${uniqueId('dlv')}_`;
   const receiver = options.receiver ?? (await startWebhookReceiver());
   cleanups.push(() => receiver.close());
@@ -43,7 +45,7 @@ async function setup(options: { url?: string; receiver?: WebhookReceiver; dispat
       databaseUrl: TEST_DATABASE_URL,
       url: options.url ?? receiver.url,
       secret: TEST_WEBHOOK_SECRET,
-      timeoutMs: TIMEOUT_MS,
+      timeoutMs: options.timeoutMs ?? TIMEOUT_MS,
       retry: RETRY,
       pollMs: 1_000,
       scope: { workspaceIdPrefix: prefix },
@@ -136,7 +138,7 @@ test('a 4xx receiver is retried up to the bound, then the notification is failed
 });
 
 test('a receiver that does not answer times out and is retried; it holds up no other notification meanwhile', async () => {
-  const { receiver, enqueue } = await setup();
+  const { receiver, enqueue } = await setup({ timeoutMs: HANG_TIMEOUT_MS });
   let hung = 0;
   receiver.respondWith((d, previous) => (d.body.workspaceId?.endsWith('_1') && previous === 0 ? (hung++, 'hang') : 204));
   const slow = await enqueue();
@@ -150,7 +152,7 @@ test('a receiver that does not answer times out and is retried; it holds up no o
   const slowState = await settled(slow.id);
   expect(slowState.status).toBe('delivered');
   expect(slowState.log).toEqual([
-    { round: 1, attempt: 1, statusCode: null, error: `timeout after ${TIMEOUT_MS} ms` },
+    { round: 1, attempt: 1, statusCode: null, error: `timeout after ${HANG_TIMEOUT_MS} ms` },
     { round: 1, attempt: 2, statusCode: 204, error: null },
   ]);
   expect(receiver.of(slow.workspaceId).map((d) => d.id)).toEqual([slow.id, slow.id]);
