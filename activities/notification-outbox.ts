@@ -52,7 +52,7 @@ export async function enqueueNotifications(
     inserted += await tx.$executeRaw`
       INSERT INTO notification (id, source_key, type, workspace_id, occurred_at, body, status, next_attempt_at)
       VALUES (${id}, ${draft.sourceKey}, ${draft.type}, ${draft.workspaceId}, ${new Date(draft.occurredAt)}, ${notificationBody(id, draft)},
-              ${status}, ${outbox.deliver ? new Date(0) : null})
+              ${status}, CASE WHEN ${outbox.deliver} THEN now() ELSE NULL END)
       ON CONFLICT DO NOTHING`;
   }
   return inserted;
