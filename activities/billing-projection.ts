@@ -31,8 +31,12 @@ export function createProjectionActivities({ prisma, outbox }: { prisma: PrismaC
         graceStartedAt: date(p.grace?.startedAt),
         graceEndsAt: date(p.grace?.endsAt),
         graceExpired: p.grace?.expired ?? false,
+        // Absent in projections from workflow code older than the field.
+        invoiceRecoveryAt: date(p.invoiceRecoveryAt),
         unpaidInvoice: json(p.unpaidInvoice),
         pendingChange: json(p.pendingChange),
+        // Older workflow code sends no snapshot: keep the one stored.
+        ...(p.recovery ? { recoveryState: json(p.recovery) } : {}),
         version: p.version,
       };
       const where = { workspaceId: p.workspaceId };

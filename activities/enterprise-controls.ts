@@ -4,13 +4,10 @@
 import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import type { RequestFamily } from '../src/domain/plans';
+import type { InvoicingControls } from '../src/domain/schemas';
 import { callStripe } from './stripe-failures';
 
-export interface InvoicingControls {
-  collectionMethod: 'charge_automatically' | 'send_invoice';
-  /** Net terms in days; required for send_invoice. */
-  daysUntilDue?: number;
-}
+export type { InvoicingControls };
 
 export function createEnterpriseActivities({ prisma, stripe }: { prisma: PrismaClient; stripe: Stripe }) {
   return {

@@ -3,8 +3,9 @@
 // request id) is unique, so a retried activity or a repeated request with
 // the same request id records the action once.
 import type { Prisma, PrismaClient } from '@prisma/client';
+import type { OPERATOR_ACTIONS } from '../src/domain/response-schemas';
 
-export type OperatorActionName = 'extend_grace' | 'end_grace' | 'resync_from_stripe' | 'cancel_scheduled_change' | 'grant_credit';
+export type OperatorActionName = (typeof OPERATOR_ACTIONS)[number];
 
 export interface OperatorActionRecord {
   workspaceId: string;

@@ -3,6 +3,7 @@
 // and the projection version already stored, so a workflow started afresh
 // (e.g. after an operator terminated one) keeps counting from there.
 import type { PrismaClient } from '@prisma/client';
+import type { RecoverySnapshot } from '../src/domain/billing-state';
 
 export interface EngineSettings {
   checkoutTtlMs: number;
@@ -16,13 +17,15 @@ export interface EngineSettings {
 export interface RunContext {
   settings: EngineSettings;
   storedProjectionVersion: number;
+  /** What the stored projection recorded of the state (workspace runs only; absent when none or in older results). */
+  storedState?: RecoverySnapshot | null;
 }
 
 export function createRunContextActivities({ prisma, settings }: { prisma: PrismaClient; settings: EngineSettings }) {
   return {
     async loadRunContext(workspaceId: string): Promise<RunContext> {
-      const stored = await prisma.workspaceBilling.findUnique({ where: { workspaceId }, select: { version: true } });
-      return { settings, storedProjectionVersion: stored?.version ?? 0 };
+      const stored = await prisma.workspaceBilling.findUnique({ where: { workspaceId }, select: { version: true, recoveryState: true } });
+      return { settings, storedProjectionVersion: stored?.version ?? 0, storedState: (stored?.recoveryState as RecoverySnapshot | null | undefined) ?? null };
     },
     async loadGuestRunContext(checkoutId: string): Promise<RunContext> {
       const stored = await prisma.guestCheckout.findUnique({ where: { checkoutId }, select: { version: true } });

@@ -20,6 +20,13 @@ export function createSpendControlActivities({ prisma, outbox }: { prisma: Prism
       return { planId: row && isPlanId(row.planId) ? row.planId : 'essential', stripeCustomerId: row?.stripeCustomerId ?? null };
     },
 
+    /** The saved controls (a new run of the wallet workflow starts from them), or null. */
+    async loadSpendControls({ workspaceId }: { workspaceId: string }): Promise<SpendControls | null> {
+      const row = await prisma.spendControl.findUnique({ where: { workspaceId } });
+      if (!row) return null;
+      return { monthlyCapCents: Number(row.monthlyCapCents), alertThresholdsPercent: row.alertThresholdsPercent, action: row.action === 'block' ? 'block' : 'alert' };
+    },
+
     async saveSpendControls({ workspaceId, controls }: { workspaceId: string; controls: SpendControls }): Promise<void> {
       const data = {
         monthlyCapCents: BigInt(controls.monthlyCapCents),

@@ -9,8 +9,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Prisma, PrismaClient } from '@prisma/client';
 import { belowMinimumNotification, creditNotification } from '../src/domain/notifications';
-import { ENVIRONMENTS, type Environment } from '../src/domain/plans';
-import { isRequestFamily, rateBatch, type ContractPrices, type RatableEvent } from '../src/domain/rating';
+import type { Environment } from '../src/domain/plans';
+import { isRequestFamily, rateBatch, unratableReason, type ContractPrices, type RatableEvent } from '../src/domain/rating';
 import { CREDIT_KINDS, DEFAULT_WALLET_MINIMUM_CENTS, USAGE_BATCH_SOURCE, isSpendMonth, isValidCreditAmount, type CreditKind } from '../src/domain/wallet';
 import { activityTime, enqueueNotifications, type OutboxSettings } from './notification-outbox';
 import type { EngineSettings } from './settings';
@@ -25,6 +25,8 @@ export interface RateAndDebitInput {
 
 export interface RateAndDebitResult {
   ratedEvents: number;
+  /** Rows that could not be rated and were parked for operators (wallet_exception). */
+  parkedEvents?: number;
   debitedCents: number;
   balanceCents: number;
   monthSpentCents: number;
@@ -41,12 +43,16 @@ export interface CreditWalletInput {
   sourceType: string;
   sourceId: string;
   reason?: string;
+  /** The currency the money came in (top-ups): anything but USD is refused and parked, never credited as cents. Absent: USD. */
+  currency?: string;
 }
 
 export interface CreditWalletResult {
   /** False when this source had already been credited. */
   credited: boolean;
   balanceCents: number;
+  /** Why nothing was credited when the source was refused (and parked for operators) rather than already credited. */
+  refused?: 'currency_not_usd' | 'invalid_amount';
 }
 
 export interface MonthSpendInput {
@@ -55,6 +61,8 @@ export interface MonthSpendInput {
 }
 
 export const DEFAULT_RATING_LIMIT = 5000;
+/** The wallet's currency: balances and entries are USD cents. */
+export const WALLET_CURRENCY = 'usd';
 const MAX_RATING_LIMIT = 10_000;
 const TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
 
@@ -89,20 +97,32 @@ async function loadContractPrices(tx: Tx, workspaceId: string): Promise<Contract
 
 interface UnratedRow {
   seq: bigint;
+  event_id: string;
   family: string;
   environment: string;
   quantity: bigint;
 }
 
+/** Checked by unratableReason first. */
 function ratable(row: UnratedRow): RatableEvent {
-  if (!isRequestFamily(row.family) || !(ENVIRONMENTS as readonly string[]).includes(row.environment)) {
-    throw ApplicationFailure.create({
-      type: 'internal_error',
-      message: `usage event seq ${row.seq} has an unknown family or environment (${row.family}/${row.environment})`,
-      nonRetryable: true,
-    });
-  }
+  if (!isRequestFamily(row.family)) throw new Error(`unratable row ${row.seq} reached rating`);
   return { family: row.family, environment: row.environment as Environment, quantity: row.quantity };
+}
+
+/** Rows that cannot be rated are set aside with their reason, once, for operators; rating goes on without them. */
+async function parkRows(tx: Tx, workspaceId: string, rows: { row: UnratedRow; reason: string }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE usage_event AS u SET rated_at = now(), parked_reason = r.reason
+    FROM unnest(${rows.map((p) => p.row.seq)}::bigint[], ${rows.map((p) => p.reason)}::text[]) AS r(seq, reason)
+    WHERE u.seq = r.seq`;
+  for (const { row, reason } of rows) {
+    const details = { seq: String(row.seq), family: row.family, environment: row.environment, quantity: String(row.quantity) };
+    await tx.$executeRaw`
+      INSERT INTO wallet_exception (workspace_id, kind, source_id, reason, details)
+      VALUES (${workspaceId}, 'usage_event', ${row.event_id}, ${reason}, ${JSON.stringify(details)}::jsonb)
+      ON CONFLICT (workspace_id, kind, source_id) DO NOTHING`;
+  }
 }
 
 async function monthSpent(tx: Tx | PrismaClient, workspaceId: string, month: string): Promise<bigint> {
@@ -133,12 +153,20 @@ export function createWalletLedgerActivities({
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RATING_LIMIT) throw invalid(`limit must be 1..${MAX_RATING_LIMIT}`);
       const nowMs = activityTime();
       return prisma.$transaction(async (tx) => {
+        // The pass answers every nudge so far: ingestion signals again only for events this pass may not see.
+        await tx.$executeRaw`UPDATE wallet_nudge SET requested_at = NULL WHERE workspace_id = ${workspaceId}`;
         const balance = await lockBalance(tx, workspaceId);
-        const rows = await tx.$queryRaw<UnratedRow[]>`
-          SELECT seq, family, environment, quantity FROM usage_event
+        const selected = await tx.$queryRaw<UnratedRow[]>`
+          SELECT seq, event_id, family, environment, quantity FROM usage_event
           WHERE workspace_id = ${workspaceId} AND rated_at IS NULL
           ORDER BY seq LIMIT ${limit}::int
           FOR UPDATE SKIP LOCKED`;
+        const poison = selected.flatMap((row) => {
+          const reason = unratableReason(row);
+          return reason ? [{ row, reason }] : [];
+        });
+        await parkRows(tx, workspaceId, poison);
+        const rows = poison.length === 0 ? selected : selected.filter((row) => unratableReason(row) === null);
         let balanceCents = balance.balanceCents;
         let spent: bigint | null = null;
         let debit = 0n;
@@ -188,6 +216,7 @@ export function createWalletLedgerActivities({
           SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more`;
         return {
           ratedEvents: rows.length,
+          parkedEvents: poison.length,
           debitedCents: cents(debit),
           balanceCents: cents(balanceCents),
           monthSpentCents: cents(spent ?? (await monthSpent(tx, workspaceId, month))),
@@ -198,9 +227,9 @@ export function createWalletLedgerActivities({
 
     /** Credits the wallet once per source: a repeated or raced call with the same source changes nothing. */
     async creditWallet(input: CreditWalletInput): Promise<CreditWalletResult> {
-      const { workspaceId, kind, amountCents, sourceType, sourceId, reason } = input;
+      const { workspaceId, kind, amountCents, sourceType, sourceId, reason, currency } = input;
       if (!(CREDIT_KINDS as readonly string[]).includes(kind)) throw invalid(`kind must be one of ${CREDIT_KINDS.join(', ')}`);
-      if (!isValidCreditAmount(kind, amountCents)) {
+      if (!isValidCreditAmount(kind, amountCents) && kind !== 'top_up') {
         throw invalid(`amountCents must be a ${kind === 'adjustment' ? 'non-zero' : 'positive'} integer, got ${amountCents}`);
       }
       if (!sourceType || !sourceId) throw invalid('sourceType and sourceId are required');
@@ -208,6 +237,17 @@ export function createWalletLedgerActivities({
       const nowMs = activityTime();
       return prisma.$transaction(async (tx) => {
         const balance = await lockBalance(tx, workspaceId);
+        // Money the wallet cannot take as USD cents (another currency's minor units are not cents; a paid
+        // amount that is not a positive whole number is not money) is set aside for operators, once.
+        const refused = currency !== undefined && currency.toLowerCase() !== WALLET_CURRENCY ? 'currency_not_usd' : !isValidCreditAmount(kind, amountCents) ? 'invalid_amount' : null;
+        if (refused) {
+          const details = { amount: amountCents, currency: currency ?? WALLET_CURRENCY, sourceType, reason: reason ?? null };
+          await tx.$executeRaw`
+            INSERT INTO wallet_exception (workspace_id, kind, source_id, reason, details)
+            VALUES (${workspaceId}, ${sourceType}, ${sourceId}, ${refused}, ${JSON.stringify(details)}::jsonb)
+            ON CONFLICT (workspace_id, kind, source_id) DO NOTHING`;
+          return { credited: false, balanceCents: cents(balance.balanceCents), refused };
+        }
         const inserted = await tx.$queryRaw<{ id: bigint }[]>`
           INSERT INTO wallet_entry (workspace_id, kind, amount_cents, source_type, source_id, reason)
           VALUES (${workspaceId}, ${kind}, ${amountCents}::bigint, ${sourceType}, ${sourceId}, ${reason ?? null})

@@ -2,16 +2,20 @@
 // and the tests import these objects; nobody spells a message name twice.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { z } from 'zod';
 import type { BillingFact } from '../src/domain/billing-facts';
 import type { WorkspaceState } from '../src/domain/billing-state';
-import type { CheckoutRequest } from '../src/domain/checkout-rules';
-import type { PlanChangeRequest, PlanChangeTiming } from '../src/domain/plan-change-rules';
-import type { Interval, PlanId } from '../src/domain/plans';
-import type { TopUpRequest } from '../src/domain/schemas';
-import type { InvoicingControls } from '../activities/enterprise-controls';
-import type { OperatorActionName } from '../activities/operator-audit';
 import type { ExtendGraceRequest, OperatorActionRequest } from '../src/domain/operator-actions';
-import type { StateSummary } from '../src/domain/state-summary';
+import type {
+  checkoutResponseSchema,
+  invoicingResultSchema,
+  operatorActionResultSchema,
+  pendingChangeSchema,
+  planChangePreviewSchema,
+  planChangeResultSchema,
+  topUpResponseSchema,
+} from '../src/domain/response-schemas';
+import type { CheckoutCommand, InvoicingCommand, PlanChangeCommand, TopUpCommand } from '../src/domain/schemas';
 import type { ClaimResult, GuestAttachment } from '../src/domain/guest-checkout';
 
 export const DEFAULT_TASK_QUEUE = 'billing';
@@ -25,78 +29,43 @@ export interface WorkspaceWorkflowInput {
   workspaceId: string;
   /** Present only when continuing as new. */
   state?: WorkspaceState;
+  /**
+   * Continue as new once the run's history reaches this many events (tests
+   * lower it; production relies on the server's suggestion and the engine's
+   * own bound). Carried across continue-as-new.
+   */
+  continueAsNewAfterEvents?: number;
 }
 
-export interface CheckoutResult {
-  checkoutId: string;
-  url: string;
-  expiresAt: string;
+/** What the checkout Update answers: the checkout, and whether this request created it. */
+export type CheckoutResult = z.infer<typeof checkoutResponseSchema> & {
   /** False when the open checkout was handed back instead of creating one. */
   created: boolean;
-}
+};
+export type PlanChangePreviewResult = z.infer<typeof planChangePreviewSchema>;
+export type PlanChangeResult = z.infer<typeof planChangeResultSchema>;
+export type PendingChangeView = z.infer<typeof pendingChangeSchema>;
+export type TopUpResult = z.infer<typeof topUpResponseSchema>;
+export type InvoicingResult = z.infer<typeof invoicingResultSchema>;
+export type OperatorActionResult = z.infer<typeof operatorActionResultSchema>;
+export type PlanRef = PlanChangeResult['currentPlan'];
 
 /** Start (or resume) a hosted Stripe Checkout for a self-serve plan. */
-export const startCheckoutUpdate = defineUpdate<CheckoutResult, [CheckoutRequest]>('startCheckout');
-export interface PlanRef {
-  id: PlanId;
-  interval: Interval | null;
-}
-
-export interface PlanChangePreviewResult {
-  currentPlan: PlanRef;
-  targetPlan: PlanRef;
-  estimatedInvoiceDue: { amountCents: number; currency: string };
-  monthlyEquivalentDelta: { amountCents: number; currency: string };
-  effectiveAt: string;
-  timing: PlanChangeTiming;
-  /** Epoch seconds Stripe prorated at; pass it back when applying. Null for period-end changes. */
-  prorationDate: number | null;
-}
-
-export interface PlanChangeResult {
-  /** applied: in effect now; scheduled: held until effectiveAt; payment_pending: Stripe holds it until the proration invoice is paid. */
-  status: 'applied' | 'scheduled' | 'payment_pending';
-  currentPlan: PlanRef;
-  targetPlan: PlanRef;
-  timing: PlanChangeTiming;
-  effectiveAt: string;
-}
-
-export interface PendingChangeView {
-  targetPlanId: PlanId;
-  interval: Interval;
-  effectiveAt: string;
-}
+export const startCheckoutUpdate = defineUpdate<CheckoutResult, [CheckoutCommand]>('startCheckout');
 
 /** Preview a plan change: the invoice Stripe would raise and the monthly delta. */
-export const previewPlanChangeUpdate = defineUpdate<PlanChangePreviewResult, [PlanChangeRequest]>('previewPlanChange');
+export const previewPlanChangeUpdate = defineUpdate<PlanChangePreviewResult, [PlanChangeCommand]>('previewPlanChange');
 /** Apply a plan change now or schedule it for the period end. */
-export const applyPlanChangeUpdate = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('applyPlanChange');
+export const applyPlanChangeUpdate = defineUpdate<PlanChangeResult, [PlanChangeCommand]>('applyPlanChange');
 /** Cancel the scheduled change; returns what was cancelled. */
 export const cancelPendingChangeUpdate = defineUpdate<PendingChangeView, []>('cancelPendingChange');
-export interface TopUpResult {
-  topUpId: string;
-  checkoutId: string;
-  url: string;
-  expiresAt: string;
-}
 
 /** Start a hosted Checkout (payment mode) to add credit to the developer wallet. */
-export const startTopUpUpdate = defineUpdate<TopUpResult, [TopUpRequest]>('startTopUp');
+export const startTopUpUpdate = defineUpdate<TopUpResult, [TopUpCommand]>('startTopUp');
 /** Enterprise invoicing: collection by invoice with net terms, or automatic charges. */
-export const setInvoicingControlsUpdate = defineUpdate<{ collectionMethod: string; daysUntilDue: number | null }, [InvoicingControls]>('setInvoicingControls');
+export const setInvoicingControlsUpdate = defineUpdate<InvoicingResult, [InvoicingCommand]>('setInvoicingControls');
 // Operator actions: Updates with a required reason and request id, recorded
 // in the operator_audit table and in the workflow history.
-export interface OperatorActionResult {
-  action: OperatorActionName;
-  requestId: string;
-  /** False when this request id was already applied (nothing done twice). */
-  applied: boolean;
-  /** What the action did, as recorded in the audit row. */
-  details: Record<string, unknown>;
-  /** The workspace's billing state afterwards. */
-  state: StateSummary;
-}
 
 /** Move the open grace window's end later (an expired window extended into the future opens again). */
 export const extendGraceUpdate = defineUpdate<OperatorActionResult, [ExtendGraceRequest]>('extendGrace');

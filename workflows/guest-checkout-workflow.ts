@@ -15,6 +15,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -53,7 +54,7 @@ import {
   type GuestCheckoutLink,
   type GuestCheckoutWorkflowInput,
 } from './guest-definitions';
-import { billing, durable, fireAt, local, parseOrReject, reject, rethrowActivityFailure, createLock, createPersister } from './workflow-support';
+import { billing, durable, fireAt, local, parseOrReject, quiesce, reject, rethrowActivityFailure, createLock, createPersister } from './workflow-support';
 
 /** The claim handler's attach: a few quick attempts, so the caller gets an answer within its deadline. */
 const claimNow = proxyActivities<Activities>({
@@ -68,8 +69,13 @@ const claimEventually = proxyActivities<Activities>({
 
 /** A run started by a request its validator refused holds nothing: it ends after this long. */
 const UNUSED_RUN_MS = 60_000;
+/** Patch: end and continue as new only after persist → all handlers finished → nothing left. */
+export const GUEST_QUIESCE_PATCH = 'guest-quiesce-v2';
+/** Continue as new past this many events even if the server has not suggested it. */
+const MAX_EVENTS_PER_RUN = 8_000;
 
 export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): Promise<void> {
+  const v2 = patched(GUEST_QUIESCE_PATCH);
   const { checkoutId } = input;
   const { workflowId } = workflowInfo();
   let state: GuestCheckoutState = input.state ?? initialGuestState(checkoutId, Date.now());
@@ -278,21 +284,35 @@ export async function guestCheckoutWorkflow(input: GuestCheckoutWorkflowInput): 
   const retentionOver = () => state.settledAt !== null && Date.now() >= state.settledAt + GUEST_CHECKOUT_RETENTION_MS;
   const finished = () => state.claiming === null && startsRunning === 0 && (state.refused || retentionOver() || state.request === null);
   const pinned = () => state.claiming !== null && state.claim === null;
-  for (;;) {
-    await condition(() => state.version !== row.saved() || finished() || pinned() || workflowInfo().continueAsNewSuggested);
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    const limit = input.continueAsNewAfterEvents ?? (v2 ? MAX_EVENTS_PER_RUN : undefined);
+    return info.continueAsNewSuggested || (limit !== undefined && info.historyLength >= limit);
+  };
+  const doWork = async () => {
     if (state.version !== row.saved()) await persist();
     if (pinned()) await settlePinnedClaim();
     armTimers();
+  };
+  /** Persist, let handlers finish, until nothing is left (runs started before the patch: the old order). */
+  const settle = async () => {
+    if (v2) return quiesce(doWork, () => state.version !== row.saved() || pinned());
+    await condition(allHandlersFinished);
+    await persist();
+  };
+  for (;;) {
+    await condition(() => state.version !== row.saved() || finished() || pinned() || shouldContinueAsNew());
+    await doWork();
     if (finished()) {
-      await condition(allHandlersFinished);
-      await persist();
+      await settle();
+      // A start or claim that arrived meanwhile may have given the checkout a future.
+      if (v2 && !finished()) continue;
       log.info('guest checkout ends', { checkoutId, status: guestStatus(state) });
       return;
     }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await persist();
-      await continueAsNew<typeof guestCheckoutWorkflow>({ checkoutId, state });
+    if (shouldContinueAsNew()) {
+      await settle();
+      await continueAsNew<typeof guestCheckoutWorkflow>({ checkoutId, state, continueAsNewAfterEvents: input.continueAsNewAfterEvents });
     }
   }
 }

@@ -13,6 +13,8 @@ export interface GuestCheckoutWorkflowInput {
   checkoutId: string;
   /** Present only when continuing as new. */
   state?: GuestCheckoutState;
+  /** Continue as new once the run's history reaches this many events (tests lower it). Carried across continue-as-new. */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface GuestCheckoutLink {

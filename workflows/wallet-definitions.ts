@@ -33,7 +33,12 @@ export interface WalletState {
 
 export interface WalletWorkflowInput {
   workspaceId: string;
+  /** Present only when continuing as new. */
   state?: WalletState;
+  /** Paid top-ups received and not credited yet when the previous run continued as new. */
+  pendingTopUps?: TopUpPaidFact[];
+  /** Continue as new once the run's history reaches this many events (tests lower it). Carried across continue-as-new. */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface GrantCreditRequest {

@@ -1,12 +1,16 @@
 // The wallet workflow (`wallet/{workspaceId}`): one per workspace, apart
 // from the subscription workflow so that usage volume neither bloats nor
-// delays the subscription's history. It is nudged once per recorded usage
-// batch (never per event), rates and debits everything pending in batches
-// inside single database transactions, reports production usage to Stripe,
-// credits paid top-ups and operator grants exactly once, and keeps Business
-// spend controls: alerts once per threshold per month, block at the cap,
-// unblock at the month boundary or when the cap is raised.
-import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
+// delays the subscription's history. Ingestion nudges it only when no rating
+// pass is pending (wallet_nudge), so a steady stream of batches costs one
+// signal per pass, not per batch; it rates and debits everything pending in
+// batches inside single database transactions (rows that cannot be rated are
+// parked for operators, never retried forever), reports production usage to
+// Stripe, credits paid top-ups and operator grants exactly once (non-USD
+// money is refused and parked), and keeps Business spend controls: alerts
+// once per threshold per month, block at the cap, unblock at the month
+// boundary or when the cap is raised. It continues as new by size whatever
+// is pending, carrying the pending work.
+import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { TopUpPaidFact } from '../src/domain/billing-facts';
 import { contractPricesSchema } from '../src/domain/schemas';
 import { capBlocks, monthKey, nextMonthStart, reachedThresholds, spendControlsSchema } from '../src/domain/spend-rules';
@@ -20,17 +24,26 @@ import {
   type WalletState,
   type WalletWorkflowInput,
 } from './wallet-definitions';
-import { billing, durable, fireAt, parseOrReject, reject, createLock } from './workflow-support';
+import { billing, durable, fireAt, parseOrReject, quiesce, reject, createLock } from './workflow-support';
 
 const TOP_UPS_REMEMBERED = 200;
+/** Patch: continue as new by size with pending work carried, spend controls reloaded by a fresh run. */
+export const WALLET_PATCH = 'wallet-v2';
+/** Continue as new past this many events or signals even if the server has not suggested it. */
+export const MAX_EVENTS_PER_RUN = 8_000;
+export const MAX_SIGNALS_PER_RUN = 2_000;
+/** After a pass failed for a reason retries cannot fix, wait this long before the next one. */
+const FAILED_PASS_PAUSE = '1 minute';
 
 export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> {
+  const v2 = patched(WALLET_PATCH);
   const { workspaceId } = input;
   const state: WalletState = input.state ?? { workspaceId, controls: null, spend: null, creditedTopUps: [], ratingPasses: 0 };
   // After continue-as-new, look for usage that arrived in between.
   let usagePending = input.state !== undefined;
   let monthRolled = false;
-  const topUps: TopUpPaidFact[] = [];
+  let signalsThisRun = 0;
+  const topUps: TopUpPaidFact[] = [...(input.pendingTopUps ?? [])];
   const armedMonths = new Set<number>();
 
   const exclusively = createLock();
@@ -82,6 +95,7 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
       const result = await durable.rateAndDebitUsage({ workspaceId, month: monthKey(Date.now()) });
       state.ratingPasses += 1;
       more = result.more;
+      if (result.parkedEvents) log.warn('usage events parked: they cannot be rated (see wallet_exception)', { workspaceId, parked: result.parkedEvents });
       if (result.ratedEvents > 0 || state.controls) await evaluateSpend(result.monthSpentCents);
     }
     const { stripeCustomerId } = await durable.readWorkspaceBilling({ workspaceId });
@@ -97,22 +111,26 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
   }
 
   async function creditTopUp(fact: TopUpPaidFact): Promise<void> {
-    await durable.creditWallet({
+    const result = await durable.creditWallet({
       workspaceId,
       kind: 'top_up',
       amountCents: fact.amountCents,
       sourceType: 'top_up',
       sourceId: fact.topUpId,
       reason: `Stripe top-up ${fact.topUpId}`,
+      currency: fact.currency,
     });
+    if (result.refused) log.warn('top-up refused and parked (see wallet_exception)', { workspaceId, topUpId: fact.topUpId, refused: result.refused });
     state.creditedTopUps = [...state.creditedTopUps.filter((id) => id !== fact.topUpId), fact.topUpId].slice(-TOP_UPS_REMEMBERED);
   }
 
   setHandler(walletStateQuery, () => state);
   setHandler(usageRecordedSignal, () => {
+    signalsThisRun++;
     usagePending = true;
   });
   setHandler(topUpPaidSignal, (fact) => {
+    signalsThisRun++;
     topUps.push(fact);
   });
   setHandler(
@@ -136,7 +154,7 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
           requestId: `grant:${request.reference}`,
           details: { amountCents: request.amountCents, reference: request.reference, credited: result.credited, balanceCents: result.balanceCents },
         });
-        return result;
+        return { credited: result.credited, balanceCents: result.balanceCents };
       }),
     {
       validator(request) {
@@ -178,10 +196,22 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
     },
   );
 
+  if (v2 && !input.state) {
+    // A run started afresh (the workflow was terminated, or failed) keeps the controls the workspace set.
+    state.controls = await durable.loadSpendControls({ workspaceId });
+  }
   if (state.controls) armMonthBoundary();
 
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested) return true;
+    if (input.continueAsNewAfterEvents !== undefined && info.historyLength >= input.continueAsNewAfterEvents) return true;
+    return v2 && (info.historyLength >= MAX_EVENTS_PER_RUN || signalsThisRun >= MAX_SIGNALS_PER_RUN);
+  };
+
   for (;;) {
-    await condition(() => usagePending || topUps.length > 0 || monthRolled || workflowInfo().continueAsNewSuggested);
+    await condition(() => usagePending || topUps.length > 0 || monthRolled || shouldContinueAsNew());
+    let failed = false;
     await exclusively(async () => {
       for (const fact of topUps.splice(0)) await creditTopUp(fact);
       if (usagePending) await rateUsage();
@@ -189,8 +219,19 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
         monthRolled = false;
         await evaluateSpend(await durable.readMonthSpend({ workspaceId, month: monthKey(Date.now()) }));
       }
+    }).catch((err: unknown) => {
+      if (!v2) throw err;
+      // A failure retries cannot fix must not end the wallet (the next batch would start a run that meets it again).
+      log.error('wallet pass failed; trying again later', { workspaceId, err });
+      usagePending = true;
+      failed = true;
     });
-    if (workflowInfo().continueAsNewSuggested && !usagePending && topUps.length === 0) {
+    if (failed) await sleep(FAILED_PASS_PAUSE);
+    if (v2 && shouldContinueAsNew()) {
+      await quiesce(async () => undefined, () => false);
+      await continueAsNew<typeof walletWorkflow>({ workspaceId, state, pendingTopUps: topUps, continueAsNewAfterEvents: input.continueAsNewAfterEvents });
+    }
+    if (!v2 && workflowInfo().continueAsNewSuggested && !usagePending && topUps.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof walletWorkflow>({ workspaceId, state });
     }

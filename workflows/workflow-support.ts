@@ -1,7 +1,7 @@
 // Small pieces shared by the workspace workflow's handlers: activity
 // proxies, the way requests are rejected, and timers that are never
 // cancelled. Deterministic code only.
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 /** Stripe calls and other side effects: retried with backoff, then reported to the caller. */
@@ -102,7 +102,9 @@ export function createPersister<S extends { version: number }>(options: {
  * each checks again after waking and only the first takes it (a bare
  * `await condition(() => !busy); busy = true` lets them all through).
  */
-export function createLock(ready: () => boolean = () => true): <T>(work: () => Promise<T>) => Promise<T> {
+export type Lock = <T>(work: () => Promise<T>) => Promise<T>;
+
+export function createLock(ready: () => boolean = () => true): Lock {
   let held = false;
   return async (work) => {
     while (held || !ready()) await condition(() => !held && ready());
@@ -113,4 +115,19 @@ export function createLock(ready: () => boolean = () => true): <T>(work: () => P
       held = false;
     }
   };
+}
+
+/**
+ * Before a run ends or continues as new: do the pending work (persist…), let
+ * every handler finish, and repeat until nothing is left. The caller
+ * continues as new (or returns) right after, with no await in between, so an
+ * Update accepted while a write was in flight finishes in this run instead of
+ * being cut off.
+ */
+export async function quiesce(doWork: () => Promise<void>, hasWork: () => boolean): Promise<void> {
+  for (;;) {
+    await doWork();
+    await condition(allHandlersFinished);
+    if (!hasWork()) return;
+  }
 }

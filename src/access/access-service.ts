@@ -18,6 +18,7 @@
 import { Client } from 'pg';
 import type { PrismaClient } from '@prisma/client';
 import { accessAnswer, productionProjectLimit, type AccessAnswer, type AccessEnvironment } from '../domain/access';
+import { evaluateWorkspace } from '../domain/billing-evaluation';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../infra/logger';
 import { loadAccessSnapshot, registerProductionProject, type AccessSnapshot } from './snapshot';
@@ -159,16 +160,13 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     const cached = snapshotFor(query.workspaceId, nowMs);
     const s = cached instanceof Promise ? await cached : cached;
     const rank = query.projectId === undefined ? undefined : s.projectRanks.get(query.projectId);
-    const answer = accessAnswer({
-      environment: query.environment,
-      planId: s.planId,
-      mode: s.mode,
-      wallet: { balanceCents: s.balanceCents, minimumCents: walletMinimumCents },
-      graceEndsAt: s.graceEndsAt,
+    // The same evaluation /billing shows, of this snapshot at this instant.
+    const evaluation = evaluateWorkspace(
+      { billing: s.billing, wallet: { balanceCents: s.balanceCents, minimumCents: walletMinimumCents }, spendControl: s.spendControl },
       nowMs,
-      spendControl: s.spendControl,
-      project: query.projectId === undefined ? undefined : { rank: rank ?? null, count: s.projectCount },
-    });
+      query.projectId === undefined ? undefined : { rank: rank ?? null, count: s.projectCount },
+    );
+    const answer = accessAnswer(evaluation, query.environment);
     // Everything else passes and the project is not a production project
     // yet: it becomes one now, if a place is still free.
     if (!answer.allowed || query.environment !== 'production' || query.projectId === undefined || rank !== undefined) {
@@ -176,7 +174,7 @@ export function createAccessService(options: AccessServiceOptions): AccessServic
     }
     let outcome;
     try {
-      outcome = await registerProductionProject(prisma, query.workspaceId, query.projectId, productionProjectLimit(s.planId));
+      outcome = await registerProductionProject(prisma, query.workspaceId, query.projectId, productionProjectLimit(s.billing.planId));
     } catch (err) {
       throw new DomainError('database_unavailable', 'The production project could not be recorded; try again.', {
         cause: err instanceof Error ? err.message : String(err),

@@ -2,15 +2,13 @@
 // projection in ONE statement (one snapshot of every table involved), and
 // the atomic registration of a new production project.
 import type { PrismaClient } from '@prisma/client';
-import type { BillingMode } from '../domain/billing-state';
-import { isPlanId, type PlanId } from '../domain/plans';
 import type { SpendBlock } from '../domain/access';
+import type { BillingSnapshot } from '../domain/billing-evaluation';
+import { billingSnapshotFromRow, type EvaluationColumns } from '../read-model/billing-projection-reader';
 
 export interface AccessSnapshot {
-  planId: PlanId;
-  mode: BillingMode;
-  /** End of the open grace window (epoch ms); null when none is open. */
-  graceEndsAt: number | null;
+  /** The recorded billing facts, evaluated at each request's time (evaluateWorkspace). */
+  billing: BillingSnapshot;
   balanceCents: number;
   spendControl: SpendBlock | null;
   /** Production project id → rank in the order the projects were first allowed. */
@@ -18,29 +16,20 @@ export interface AccessSnapshot {
   projectCount: number;
 }
 
-interface SnapshotRow {
-  plan_id: string | null;
-  mode: string | null;
-  grace_started_at: Date | null;
-  grace_ends_at: Date | null;
+type SnapshotRow = { [K in keyof EvaluationColumns]: EvaluationColumns[K] | null } & {
   balance_cents: bigint | number | string | null;
   spend_action: string | null;
   blocked_month: string | null;
   projects: string[] | null;
-}
-
-const MODES: readonly BillingMode[] = ['self_serve', 'checkout_pending', 'billing_recovery', 'enforced_recovery', 'sales_assisted'];
+};
 
 export function snapshotFromRow(row: SnapshotRow | undefined): AccessSnapshot {
   const projects = row?.projects ?? [];
   const projectRanks = new Map<string, number>();
   projects.forEach((id, rank) => projectRanks.set(id, rank));
-  const mode = row?.mode ?? 'self_serve';
   return {
     // An unknown workspace is an Essential workspace (as for /billing).
-    planId: row?.plan_id && isPlanId(row.plan_id) ? row.plan_id : 'essential',
-    mode: (MODES as readonly string[]).includes(mode) ? (mode as BillingMode) : 'self_serve',
-    graceEndsAt: row?.grace_started_at && row.grace_ends_at ? row.grace_ends_at.getTime() : null,
+    billing: billingSnapshotFromRow(row?.planId ? (row as EvaluationColumns) : null),
     balanceCents: row?.balance_cents === null || row?.balance_cents === undefined ? 0 : Number(row.balance_cents),
     spendControl: row?.spend_action ? { action: row.spend_action, blockedMonth: row.blocked_month } : null,
     projectRanks,
@@ -50,7 +39,9 @@ export function snapshotFromRow(row: SnapshotRow | undefined): AccessSnapshot {
 
 export async function loadAccessSnapshot(prisma: PrismaClient, workspaceId: string): Promise<AccessSnapshot> {
   const rows = await prisma.$queryRaw<SnapshotRow[]>`
-    SELECT b.plan_id, b.mode, b.grace_started_at, b.grace_ends_at,
+    SELECT b.plan_id AS "planId", b.status, b.checkout_expires_at AS "checkoutExpiresAt",
+           b.grace_started_at AS "graceStartedAt", b.grace_ends_at AS "graceEndsAt", b.grace_expired AS "graceExpired",
+           b.invoice_recovery_at AS "invoiceRecoveryAt",
            w.balance_cents,
            s.action AS spend_action, s.blocked_month,
            ARRAY(SELECT p.project_id FROM production_project p

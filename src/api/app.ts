@@ -50,6 +50,8 @@ export interface AppDeps {
   /** The /access hot path (started and stopped by the owner of the app). */
   access: Pick<AccessService, 'check'>;
   log: Logger;
+  /** The clock /billing is evaluated at (default Date.now; give the access service the same one). */
+  now?: () => number;
   config: {
     APP_API_TOKEN: string;
     OPERATOR_API_TOKEN: string;
@@ -138,7 +140,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(plansRouter());
   v1.use(guestCheckoutRouter({ workspaces: deps.workspaces }));
   v1.use(
-    workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }),
+    workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now }),
   );
   v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }));
   if (metrics) v1.use(metrics.rememberRoute);

@@ -43,12 +43,14 @@ import {
   claimResultSchema,
   guestCheckoutResponseSchema,
   problemSchema,
+  conflictProblemSchema,
+  salesAssistedProblemSchema,
   rateCardSchema,
   webhookResponseSchema,
 } from '../domain/response-schemas';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
+const problem = (description: string, schema: z.ZodType = problemSchema) => ({ description, content: { 'application/problem+json': { schema } } });
 
 export function openApiDocument() {
   const registry = new OpenAPIRegistry();
@@ -77,8 +79,11 @@ export function openApiDocument() {
       200: json(checkoutResponseSchema, 'The open checkout for the same plan, returned again'),
       400: problem('Validation failed (every offending field listed)'),
       401: problem('Missing or wrong token'),
-      409: problem('subscription_active or checkout_in_progress'),
-      422: problem('sales_assisted (with contactUrl) or not_purchasable'),
+      409: problem(
+        'subscription_active (use plan changes), checkout_in_progress, or payment_recovery_required (billing or enforced recovery, or a subscription waiting for its first payment: pay unpaidInvoice, never a second subscription)',
+        conflictProblemSchema,
+      ),
+      422: problem('sales_assisted (with contactUrl; currentPlanId when the workspace is on Enterprise) or not_purchasable', salesAssistedProblemSchema),
       503: problem('temporal_unavailable'),
     },
   });
@@ -123,6 +128,8 @@ export function openApiDocument() {
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/billing',
     summary: "The workspace's billing state, from the PostgreSQL projection",
+    description:
+      'mode, grace.expired and production are evaluated at the request time from the recorded facts (the same evaluation /access answers with): a grace window whose end has passed is enforced_recovery at once, a send_invoice invoice past its due date is billing_recovery.',
     security,
     request: { params: workspace },
     responses: { 200: json(billingViewSchema, 'Billing state'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
@@ -136,8 +143,8 @@ export function openApiDocument() {
     responses: {
       200: json(planChangePreviewSchema, 'Preview'),
       400: problem('Validation failed'),
-      409: problem('no_active_subscription, no_change, enforced_recovery (with unpaidInvoice), subscription_not_synced'),
-      422: problem('sales_assisted'),
+      409: problem('no_active_subscription, no_change, enforced_recovery (with unpaidInvoice; from the grace end, by the clock), subscription_not_synced', conflictProblemSchema),
+      422: problem('sales_assisted: the target or the current plan is Enterprise (with contactUrl)', salesAssistedProblemSchema),
     },
   });
   registry.registerPath({
@@ -149,8 +156,11 @@ export function openApiDocument() {
     responses: {
       200: json(planChangeResultSchema, 'Applied, scheduled, or held by Stripe until its proration invoice is paid'),
       400: problem('Validation failed'),
-      409: problem('no_active_subscription, no_change, payment_recovery_required, enforced_recovery, subscription_not_synced'),
-      422: problem('sales_assisted'),
+      409: problem(
+        'no_active_subscription, no_change, payment_recovery_required (billing recovery, with unpaidInvoice), enforced_recovery (with unpaidInvoice), subscription_not_synced',
+        conflictProblemSchema,
+      ),
+      422: problem('sales_assisted: the target or the current plan is Enterprise (with contactUrl)', salesAssistedProblemSchema),
     },
   });
   registry.registerPath({

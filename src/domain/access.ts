@@ -3,7 +3,7 @@
 // above the minimum runtime threshold, no enforced recovery, a project that
 // is one of the plan's production projects, and (Business) a spend cap that
 // does not block. Every failing reason is listed, in a stable order.
-import type { BillingMode } from './billing-state';
+import type { BillingMode, WorkspaceEvaluation } from './billing-evaluation';
 import { PLANS, type PlanId } from './plans';
 import { monthKey } from './spend-rules';
 
@@ -41,14 +41,9 @@ export interface ProjectStanding {
 
 export interface ProductionAccessInput {
   planId: PlanId;
+  /** The mode at nowMs (evaluateBilling: a grace window whose end has passed is already enforced_recovery). */
   mode: BillingMode;
   wallet: { balanceCents: number; minimumCents: number };
-  /**
-   * With nowMs: the end of an open grace window. Once it has passed, the
-   * workspace is blocked as enforced_recovery even before the workflow has
-   * written that mode (the same rule the workflow applies at the same instant).
-   */
-  graceEndsAt?: number | null;
   nowMs?: number;
   /** Business spend control; needs nowMs. Absent or null: no cap. */
   spendControl?: SpendBlock | null;
@@ -85,9 +80,7 @@ export function evaluateProductionAccess(input: ProductionAccessInput): AccessDe
   const capable = PLANS[input.planId].productionKeys;
   if (!capable) reasons.push('plan_not_production_capable');
   if (input.wallet.balanceCents < input.wallet.minimumCents) reasons.push('wallet_below_minimum');
-  const graceExpired =
-    input.graceEndsAt !== undefined && input.graceEndsAt !== null && input.nowMs !== undefined && input.nowMs >= input.graceEndsAt;
-  if (input.mode === 'enforced_recovery' || graceExpired) reasons.push('enforced_recovery');
+  if (input.mode === 'enforced_recovery') reasons.push('enforced_recovery');
   // A plan without production keys has no production projects to count:
   // plan_not_production_capable already says everything.
   if (capable && input.project && !projectWithinLimit(input.planId, input.project)) reasons.push('project_limit');
@@ -101,13 +94,11 @@ export type AccessAnswer = AccessDecision & { graceEndsAt?: string };
 
 /**
  * The gateway's question: may this traffic run? Non-production environments
- * are always allowed; production needs every condition above. While a grace
- * window is open (or has expired) its end is part of the answer.
+ * are always allowed; production is the evaluation's production decision
+ * (evaluateWorkspace, with the project's standing). While a grace window is
+ * open (or has expired) its end is part of the answer.
  */
-export function accessAnswer(
-  input: Omit<ProductionAccessInput, 'graceEndsAt'> & { environment: AccessEnvironment; graceEndsAt: number | null },
-): AccessAnswer {
-  const decision: AccessDecision =
-    input.environment === 'production' ? evaluateProductionAccess(input) : { allowed: true, reasons: [] };
-  return input.graceEndsAt === null ? decision : { ...decision, graceEndsAt: new Date(input.graceEndsAt).toISOString() };
+export function accessAnswer(evaluation: Pick<WorkspaceEvaluation, 'grace' | 'production'>, environment: AccessEnvironment): AccessAnswer {
+  const decision: AccessDecision = environment === 'production' ? evaluation.production : { allowed: true, reasons: [] };
+  return evaluation.grace === null ? decision : { ...decision, graceEndsAt: new Date(evaluation.grace.endsAt).toISOString() };
 }

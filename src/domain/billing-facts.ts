@@ -50,7 +50,13 @@ export interface SubscriptionChangedFact extends FactBase {
 
 export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
 
-/** invoice.payment_failed, invoice.paid, invoice.finalized, invoice.voided, invoice.marked_uncollectible. */
+/** How Stripe collects an invoice: the card on file, or the customer pays it by its due date. */
+export type CollectionMethod = 'charge_automatically' | 'send_invoice';
+
+/**
+ * invoice.payment_failed, invoice.payment_action_required, invoice.paid,
+ * invoice.finalized, invoice.overdue, invoice.voided, invoice.marked_uncollectible.
+ */
 export interface InvoiceChangedFact extends FactBase {
   kind: 'invoice_changed';
   invoiceId: string;
@@ -61,6 +67,12 @@ export interface InvoiceChangedFact extends FactBase {
   amountDueCents: number;
   currency: string;
   hostedInvoiceUrl: string | null;
+  /** Absent in facts recorded before these fields existed (read as unknown). */
+  collectionMethod?: CollectionMethod | null;
+  /** send_invoice: when the invoice is due (ms); past it, the unpaid invoice is a recovery. */
+  dueAt?: number | null;
+  /** invoice.payment_action_required: the customer must complete the payment (e.g. 3-D Secure). */
+  actionRequired?: boolean;
 }
 
 export type BillingFact = CheckoutCompletedFact | CheckoutExpiredFact | SubscriptionChangedFact | InvoiceChangedFact;

@@ -3,12 +3,12 @@
 // continue-as-new) and calls these functions; nothing here does I/O or reads
 // a clock (callers pass nowMs).
 import type { BillingFact, StripeSubscriptionStatus } from './billing-facts';
+import { evaluateBilling, type BillingEvaluation, type BillingMode, type BillingSnapshot, type BillingStatus } from './billing-evaluation';
 import { openGrace, type DunningPolicy, type GraceWindow } from './dunning';
-import { applyInvoiceFact, failedAt, failedUnpaidInvoices, lastPaidAt, unpaidHostedInvoice, type InvoiceRecord } from './invoices';
-import { PLANS, type Interval, type PlanId } from './plans';
+import { applyInvoiceFact, failedAt, failedUnpaidInvoices, invoiceRecoveryFrom, lastPaidAt, unpaidHostedInvoice, type InvoiceRecord } from './invoices';
+import { type Interval, type PlanId } from './plans';
 
-export type BillingStatus = 'none' | 'incomplete' | 'active' | 'past_due' | 'canceled';
-export type BillingMode = 'self_serve' | 'checkout_pending' | 'billing_recovery' | 'enforced_recovery' | 'sales_assisted';
+export type { BillingMode, BillingStatus } from './billing-evaluation';
 
 export interface OpenCheckout {
   id: string;
@@ -35,6 +35,12 @@ export interface SubscriptionRecord {
    * (Stripe stamps checkout.session.completed after customer.subscription.created).
    */
   fromCheckout?: boolean;
+  /**
+   * When its Checkout completed with payment_status=unpaid (the first
+   * payment is still owed); absent otherwise. Kept while Stripe's own events
+   * about the subscription update the record.
+   */
+  checkoutUnpaidAt?: number;
 }
 
 export interface WorkspaceState {
@@ -85,8 +91,10 @@ export interface PendingPlanChange {
   targetPlanId: PlanId;
   interval: Interval;
   effectiveAt: number;
-  /** Sequence number of the request that scheduled it (idempotency keys). */
+  /** Sequence number of the request that scheduled it (idempotency keys of requests without a request id). */
   seq: number;
+  /** The request id of the request that scheduled it (its Stripe idempotency keys derive from it). */
+  requestId?: string;
   /** Workflow time of the request. */
   requestedAt: number;
   /** Why applying it in Stripe failed, if it did; it stays pending for an operator. */
@@ -196,26 +204,83 @@ export function currentPlan(state: WorkspaceState): { id: PlanId; interval: Inte
 }
 
 /**
- * An unpaid invoice that needs the customer: collection failed (and the
- * subscription did not become active since) or it was written off.
+ * From when the workspace's unpaid invoices put it in billing recovery (null:
+ * they do not, whatever the time), by the definition of "still has an unpaid
+ * hosted invoice": an invoice whose collection failed (and the subscription
+ * did not become active since), that needs the customer to act, or that was
+ * written off; a send_invoice invoice from its due date; a subscription whose
+ * Checkout completed unpaid, while it is still incomplete and none of its
+ * invoices is paid. An invoice merely finalized and not yet due or attempted
+ * is not a recovery.
  */
-export function needsPaymentRecovery(state: WorkspaceState): boolean {
-  if (isDelinquent(state)) return true;
+export function invoiceRecoveryAt(state: WorkspaceState): number | null {
   const s = state.subscription;
   // A failed attempt older than the subscription's "active" was recovered (Stripe
   // reactivates a past_due subscription when its invoice is paid).
-  const recovered = (i: InvoiceRecord) =>
+  const superseded = (i: InvoiceRecord) =>
     s !== null && subscriptionStatus(s.status) === 'active' && (i.subscriptionId ?? s.id) === s.id && i.lastFactAt < s.lastFactAt;
-  return state.invoices.some((i) => i.status === 'uncollectible' || (i.paymentFailed && i.status === 'open' && !recovered(i)));
+  const times = state.invoices.map((i) => invoiceRecoveryFrom(i, superseded(i))).filter((t): t is number => t !== null);
+  if (s?.checkoutUnpaidAt !== undefined && ['incomplete', 'unpaid'].includes(s.status)) {
+    const firstPaid = state.invoices.some((i) => i.subscriptionId === s.id && i.status === 'paid');
+    if (!firstPaid) times.push(s.checkoutUnpaidAt);
+  }
+  return times.length > 0 ? Math.min(...times) : null;
 }
 
-export function billingMode(state: WorkspaceState): BillingMode {
-  if (state.grace?.expired) return 'enforced_recovery';
-  const plan = currentPlan(state);
-  if (PLANS[plan.id].purchase === 'sales_assisted') return 'sales_assisted';
-  if (needsPaymentRecovery(state)) return 'billing_recovery';
-  if (state.checkout) return 'checkout_pending';
-  return 'self_serve';
+/**
+ * The latest instant the state has evidence of (its newest fact or workflow
+ * action): "now" as far as the state alone can tell, used when no clock is
+ * given. It is never later than the real now, so a mode evaluated at it is
+ * never ahead of the clock.
+ */
+export function asOfMs(state: WorkspaceState): number {
+  const times = [
+    state.subscription?.lastFactAt ?? 0,
+    state.subscription?.checkoutUnpaidAt ?? 0,
+    ...state.invoices.map((i) => i.lastFactAt),
+    state.grace?.startedAt ?? 0,
+    state.grace?.extendedAt ?? 0,
+    state.graceWaivedAt ?? 0,
+    state.pendingChange?.requestedAt ?? 0,
+    ...state.guestClaims.map((c) => c.claimedAt),
+  ];
+  return Math.max(0, ...times);
+}
+
+/** The recorded facts the billing evaluation needs, from the workflow's state. */
+export function billingSnapshot(state: WorkspaceState): BillingSnapshot {
+  const grace = state.grace;
+  return {
+    planId: currentPlan(state).id,
+    status: billingStatus(state),
+    grace: grace ? { startedAt: grace.startedAt, endsAt: grace.endsAt, expired: grace.expired } : null,
+    invoiceRecoveryAt: invoiceRecoveryAt(state),
+    checkoutExpiresAt: state.checkout?.expiresAt ?? null,
+  };
+}
+
+/** The billing evaluation of the state at nowMs (default: as of its newest fact). */
+export function evaluateState(state: WorkspaceState, nowMs: number = asOfMs(state)): BillingEvaluation {
+  return evaluateBilling(billingSnapshot(state), nowMs);
+}
+
+/** Whether payment recovery is needed at nowMs (default: as of the state's newest fact): past_due, or an unpaid invoice that needs the customer. */
+export function needsPaymentRecovery(state: WorkspaceState, nowMs: number = asOfMs(state)): boolean {
+  if (isDelinquent(state)) return true;
+  const at = invoiceRecoveryAt(state);
+  return at !== null && nowMs >= at;
+}
+
+export function billingMode(state: WorkspaceState, nowMs: number = asOfMs(state)): BillingMode {
+  return evaluateState(state, nowMs).mode;
+}
+
+/**
+ * A subscription waiting for its first payment (Stripe's `incomplete`): a
+ * new checkout would make a second subscription beside it.
+ */
+export function firstPaymentPending(state: WorkspaceState): boolean {
+  return state.subscription?.status === 'incomplete';
 }
 
 function remember<T>(list: T[], item: T, keep: number): T[] {
@@ -255,6 +320,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
       next = { ...next, customerId: fact.customerId ?? next.customerId };
       if (!fact.subscriptionId) return next;
       const existing = next.subscription;
+      const unpaid = !fact.paid ? { checkoutUnpaidAt: fact.occurredAt } : {};
       if (existing?.id === fact.subscriptionId) {
         // Subscription events are authoritative for status; fill in what they lacked.
         return {
@@ -263,6 +329,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
             ...existing,
             planId: existing.planId ?? fact.planId,
             interval: existing.interval ?? fact.interval,
+            ...(existing.checkoutUnpaidAt === undefined && unpaid),
           },
         };
       }
@@ -279,6 +346,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
           // A checkout completion is older news than any event of the subscription itself.
           lastFactAt: fact.occurredAt - 1,
           fromCheckout: true,
+          ...unpaid,
         },
       };
     }
@@ -298,6 +366,7 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
           currentPeriodEnd: fact.currentPeriodEnd ?? previous?.currentPeriodEnd ?? null,
           cancelAtPeriodEnd: fact.cancelAtPeriodEnd,
           lastFactAt: fact.occurredAt,
+          ...(previous?.checkoutUnpaidAt !== undefined && { checkoutUnpaidAt: previous.checkoutUnpaidAt }),
         },
       };
       // The subscription exists, so whatever checkout produced it is done.
@@ -399,4 +468,26 @@ export function expireCheckoutIfDue(state: WorkspaceState, checkoutId: string, n
 
 export function openCheckout(state: WorkspaceState, checkout: OpenCheckout, customerId: string): WorkspaceState {
   return { ...state, customerId, checkout, checkoutSeq: state.checkoutSeq + 1, version: state.version + 1 };
+}
+
+/**
+ * What the projection row keeps of the state so that a workflow started
+ * afresh over it (after the old one was terminated) continues where the old
+ * one left off: everything but the bounded bookkeeping lists, and of the
+ * invoices only the unsettled ones and the newest settled ones (dunning and
+ * the unpaid-invoice view need no more).
+ */
+export type RecoverySnapshot = Omit<WorkspaceState, 'recentEventIds' | 'closedCheckoutIds' | 'operatorRequestIds'>;
+
+const SETTLED_INVOICES_RECOVERED = 2;
+
+export function recoverySnapshot(state: WorkspaceState): RecoverySnapshot {
+  const { recentEventIds: _events, closedCheckoutIds: _checkouts, operatorRequestIds: _requests, ...rest } = state;
+  const settled = state.invoices.filter((i) => i.status === 'paid' || i.status === 'void').sort((a, b) => b.lastFactAt - a.lastFactAt);
+  const keep = new Set(settled.slice(0, SETTLED_INVOICES_RECOVERED).map((i) => i.id));
+  return { ...rest, invoices: state.invoices.filter((i) => !(i.status === 'paid' || i.status === 'void') || keep.has(i.id)) };
+}
+
+export function restoreState(workspaceId: string, snapshot: RecoverySnapshot): WorkspaceState {
+  return normalizeState({ ...initialState(workspaceId), ...snapshot, workspaceId });
 }

@@ -11,6 +11,9 @@
 import type { BillingFact } from './billing-facts';
 import { applyFact, billingStatus, expireCheckoutIfDue, hasLiveSubscription, initialState, openCheckout, type OpenCheckout, type WorkspaceState } from './billing-state';
 import type { ErrorCode } from './errors';
+import type { z } from 'zod';
+import type { claimResultSchema } from './response-schemas';
+import type { ClaimRequest, GuestCheckoutRequest } from './schemas';
 import { PLANS, type Interval, type PlanId } from './plans';
 
 /** A claimed or lapsed guest checkout is kept this long (for repeated claims and late events), then its workflow ends. */
@@ -18,28 +21,10 @@ export const GUEST_CHECKOUT_RETENTION_MS = 7 * 86_400_000;
 
 export type GuestCheckoutStatus = 'new' | 'open' | 'paid' | 'canceled' | 'expired' | 'claimed' | 'refused';
 
-export interface GuestCheckoutRequest {
-  email: string;
-  planId: PlanId;
-  interval: Interval;
-  successUrl: string;
-  cancelUrl: string;
-}
-
-export interface ClaimRequest {
-  workspaceId: string;
-  verifiedEmail: string;
-}
+export type { ClaimRequest, GuestCheckoutRequest };
 
 /** What the workspace answers a claim with (and what a repeated claim gets back). */
-export interface ClaimResult {
-  checkoutId: string;
-  workspaceId: string;
-  status: string;
-  plan: { id: PlanId; interval: Interval | null };
-  stripe: { customerId: string; subscriptionId: string | null };
-  claimedAt: string;
-}
+export type ClaimResult = z.infer<typeof claimResultSchema>;
 
 /** The guest's billing state as handed to the workspace workflow by a claim. */
 export interface GuestAttachment {

@@ -1,18 +1,14 @@
 // Plan changes without a second checkout: whether a change is allowed, when
 // it takes effect, and what it is worth per month. Pure; nowMs is passed in.
 import type { ErrorCode } from './errors';
-import { billingMode, currentPlan, hasLiveSubscription, isDelinquent, unpaidHostedInvoice, type WorkspaceState } from './billing-state';
+import { currentPlan, evaluateState, hasLiveSubscription, type WorkspaceState } from './billing-state';
+import { unpaidInvoiceView } from './invoices';
 import { PLANS, type Interval, type PlanId } from './plans';
+import type { PlanChangeRequest } from './schemas';
 
 export type PlanChangeTiming = 'immediate' | 'period_end';
 
-export interface PlanChangeRequest {
-  targetPlanId: PlanId;
-  interval: Interval;
-  timing?: 'auto' | PlanChangeTiming;
-  /** Epoch seconds: the proration date a preview used, so the change bills what was shown. */
-  prorationDate?: number;
-}
+export type { PlanChangeRequest };
 
 export type PlanChangeDecision =
   | { kind: 'reject'; code: ErrorCode; message: string; details?: Record<string, unknown> }
@@ -40,8 +36,12 @@ function reject(code: ErrorCode, message: string, details?: Record<string, unkno
 
 /**
  * Whether a change may be previewed (`purpose: 'preview'`) or applied, and
- * when it takes effect. Previews are shown during billing recovery;
- * applying one is refused until the workspace has paid.
+ * when it takes effect, by the billing evaluation at nowMs. In order:
+ * nothing to change without a live subscription; a grace window whose end
+ * has passed refuses previews and changes at once (enforced_recovery), even
+ * before the workflow recorded the expiry; Enterprise — as the target or as
+ * the current plan — is sales-assisted; the same plan is no change; while in
+ * billing recovery previews are shown but applying is refused until paid.
  */
 export function decidePlanChange(
   state: WorkspaceState,
@@ -52,22 +52,29 @@ export function decidePlanChange(
   if (!hasLiveSubscription(state)) {
     return reject('no_active_subscription', 'The workspace has no active subscription; start a checkout instead.');
   }
-  if (billingMode(state) === 'enforced_recovery') {
-    const invoice = unpaidHostedInvoice(state.invoices);
-    return reject('enforced_recovery', 'The grace period has expired: pay the outstanding invoice to restore billing.', {
-      unpaidInvoice: invoice ? { id: invoice.id, amountDueCents: invoice.amountDueCents, currency: invoice.currency, hostedInvoiceUrl: invoice.hostedInvoiceUrl } : null,
-    });
+  const { mode } = evaluateState(state, nowMs);
+  if (mode === 'enforced_recovery') {
+    return reject('enforced_recovery', 'The grace period has expired: pay the outstanding invoice to restore billing.', { unpaidInvoice: unpaidInvoiceView(state.invoices) });
   }
   const target = PLANS[request.targetPlanId];
   if (target.purchase === 'sales_assisted') {
     return reject('sales_assisted', `${target.name} is sold through sales, not self-serve plan changes.`);
   }
   const current = currentPlan(state);
+  if (PLANS[current.id].purchase === 'sales_assisted') {
+    return reject('sales_assisted', `The workspace is on ${PLANS[current.id].name}: plan changes go through sales, not self-serve.`, {
+      currentPlanId: current.id,
+    });
+  }
   if (current.id === request.targetPlanId && (request.targetPlanId === 'essential' || current.interval === request.interval)) {
     return reject('no_change', `The workspace is already on ${target.name} (${request.interval}ly).`);
   }
-  if (purpose === 'apply' && isDelinquent(state)) {
-    return reject('payment_recovery_required', 'The workspace is past due: pay the outstanding invoice before changing plans.');
+  if (purpose === 'apply' && mode === 'billing_recovery') {
+    return reject(
+      'payment_recovery_required',
+      'The workspace has an unpaid invoice: pay it before changing plans.',
+      { unpaidInvoice: unpaidInvoiceView(state.invoices) },
+    );
   }
   const sub = state.subscription!;
   const periodEnd = sub.currentPeriodEnd;

@@ -6,7 +6,8 @@
 // plus the final carry equal the exact total: nothing is lost, nothing is
 // rounded twice.
 import { DomainError } from './errors';
-import { FREE_ENVIRONMENTS, REQUEST_FAMILIES, type Environment, type RequestFamily } from './plans';
+import { ENVIRONMENTS, FREE_ENVIRONMENTS, REQUEST_FAMILIES, type Environment, type RequestFamily } from './plans';
+import { MAX_USAGE_QUANTITY } from './usage';
 
 /** Contract unit prices (cents per 1,000 requests) that replace the public rate card. */
 export type ContractPrices = Partial<Record<RequestFamily, number>>;
@@ -66,4 +67,23 @@ export function rateBatch(
     debitCents: total / THOUSANDTHS_PER_CENT,
     carryThousandths: total % THOUSANDTHS_PER_CENT,
   };
+}
+
+/** A stored usage row as the rating pass reads it (values not checked yet). */
+export interface StoredUsageRow {
+  family: string;
+  environment: string;
+  quantity: bigint;
+}
+
+/**
+ * Why a stored row cannot be rated (it is then parked for operators rather
+ * than retried forever), or null when it can. Ingestion refuses such events;
+ * rows written around it (an older version, a manual fix) are what this catches.
+ */
+export function unratableReason(row: StoredUsageRow): 'unknown_family' | 'unknown_environment' | 'quantity_out_of_range' | null {
+  if (!isRequestFamily(row.family)) return 'unknown_family';
+  if (!(ENVIRONMENTS as readonly string[]).includes(row.environment)) return 'unknown_environment';
+  if (row.quantity < 0n || row.quantity > BigInt(MAX_USAGE_QUANTITY)) return 'quantity_out_of_range';
+  return null;
 }

@@ -28,15 +28,15 @@ export const claimResultSchema = z.object({
   claimedAt: isoDate,
 });
 
+const unpaidInvoiceSchema = z.object({ id: z.string(), amountDueCents: z.number().int(), currency: z.string(), hostedInvoiceUrl: z.url() });
+
 export const billingViewSchema = z.object({
   workspaceId: z.string(),
   plan: z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() }),
   status: z.enum(['none', 'incomplete', 'active', 'past_due', 'canceled']),
   mode: z.enum(['self_serve', 'checkout_pending', 'billing_recovery', 'enforced_recovery', 'sales_assisted']),
   grace: z.object({ startedAt: isoDate, endsAt: isoDate, expired: z.boolean() }).nullable(),
-  unpaidInvoice: z
-    .object({ id: z.string(), amountDueCents: z.number().int(), currency: z.string(), hostedInvoiceUrl: z.url() })
-    .nullable(),
+  unpaidInvoice: unpaidInvoiceSchema.nullable(),
   pendingChange: z.object({ targetPlanId: z.enum(PLAN_IDS), interval: z.enum(INTERVALS), effectiveAt: isoDate }).nullable(),
   checkout: checkoutResponseSchema.nullable(),
   currentPeriodEnd: isoDate.nullable(),
@@ -69,6 +69,21 @@ export const problemSchema = z.object({
   detail: z.string(),
   code: z.enum(ERROR_CODES),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/** A refusal that points at payment recovery (payment_recovery_required, enforced_recovery) or names the subscription in the way. */
+export const conflictProblemSchema = problemSchema.extend({
+  unpaidInvoice: unpaidInvoiceSchema
+    .nullable()
+    .optional()
+    .describe("payment_recovery_required, enforced_recovery: the invoice to pay on Stripe's hosted page (null when Stripe has not sent it yet)"),
+  subscriptionId: z.string().nullable().optional().describe('The subscription that is live or waiting for payment'),
+});
+
+/** sales_assisted: the contact route, and the current plan when the workspace itself is on Enterprise. */
+export const salesAssistedProblemSchema = problemSchema.extend({
+  contactUrl: z.url().optional(),
+  currentPlanId: z.enum(PLAN_IDS).optional().describe('Set when the workspace is on Enterprise: only operators change it'),
 });
 
 export const webhookResponseSchema = z.object({
@@ -106,4 +121,39 @@ export const accessResponseSchema = z.object({
   allowed: z.boolean(),
   reasons: z.array(z.enum(ACCESS_REASONS)),
   graceEndsAt: isoDate.optional(),
+});
+
+export const topUpResponseSchema = z.object({
+  topUpId: z.string().describe('Our id of this top-up (Stripe metadata.topUpId; the ledger credits it once)'),
+  checkoutId: z.string().describe('Stripe Checkout Session id (payment mode)'),
+  url: z.url().describe('Hosted Checkout page'),
+  expiresAt: isoDate,
+});
+
+export const invoicingResultSchema = z.object({
+  collectionMethod: z.string().describe('As Stripe now has it on the subscription'),
+  daysUntilDue: z.number().int().nullable(),
+});
+
+export const stateSummarySchema = z.object({
+  workspaceId: z.string(),
+  planId: z.string(),
+  interval: z.string().nullable(),
+  status: z.string(),
+  mode: z.string(),
+  grace: z.object({ startedAt: isoDate, endsAt: isoDate, expired: z.boolean() }).nullable(),
+  unpaidInvoice: z.object({ id: z.string(), amountDueCents: z.number().int(), currency: z.string() }).nullable(),
+  pendingChange: z.object({ targetPlanId: z.string(), interval: z.string(), effectiveAt: isoDate }).nullable(),
+  subscriptionId: z.string().nullable(),
+  text: z.string().describe('One line, e.g. "Business (month) · past_due · billing_recovery · grace ends 2026-12-04T10:00Z"'),
+});
+
+export const OPERATOR_ACTIONS = ['extend_grace', 'end_grace', 'resync_from_stripe', 'cancel_scheduled_change', 'grant_credit'] as const;
+
+export const operatorActionResultSchema = z.object({
+  action: z.enum(OPERATOR_ACTIONS),
+  requestId: z.string(),
+  applied: z.boolean().describe('False when this request id was already applied (nothing done twice)'),
+  details: z.record(z.string(), z.unknown()).describe('What the action did, as recorded in the audit row'),
+  state: stateSummarySchema.describe("The workspace's billing state afterwards"),
 });

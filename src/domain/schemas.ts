@@ -8,6 +8,17 @@ export const workspaceIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'workspaceId must be 1-64 letters, digits, "_" or "-"');
 
+/**
+ * What the API names an app or operator request by: derived from the
+ * request's Idempotency-Key (so a retry, even after a workflow reset, is the
+ * same request) or random. Workflows derive Stripe idempotency keys and ids
+ * such as top-up ids from it.
+ */
+export const requestIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'requestId must be 8-64 letters, digits, "_" or "-"');
+
+/** A request as a workflow receives it: the validated body and the request id (absent in requests sent by older API versions). */
+const requestIdField = { requestId: requestIdSchema.optional() };
+
 const returnUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 export const checkoutRequestSchema = z.strictObject({
@@ -17,6 +28,9 @@ export const checkoutRequestSchema = z.strictObject({
   cancelUrl: returnUrl,
   email: z.email().optional(),
 });
+export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
+export const checkoutCommandSchema = checkoutRequestSchema.extend(requestIdField);
+export type CheckoutCommand = z.infer<typeof checkoutCommandSchema>;
 
 export const guestCheckoutRequestSchema = z.strictObject({
   email: z.email(),
@@ -25,6 +39,7 @@ export const guestCheckoutRequestSchema = z.strictObject({
   successUrl: returnUrl,
   cancelUrl: returnUrl,
 });
+export type GuestCheckoutRequest = z.infer<typeof guestCheckoutRequestSchema>;
 
 /** Guest checkout ids are made by the API: `gco_` and 32 hex digits. */
 export const guestCheckoutIdSchema = z.string().regex(/^gco_[0-9a-f]{32}$/, 'checkoutId must be a guest checkout id (gco_…)');
@@ -33,6 +48,7 @@ export const claimRequestSchema = z.strictObject({
   workspaceId: workspaceIdSchema,
   verifiedEmail: z.email().describe('The email the product app verified at sign-in'),
 });
+export type ClaimRequest = z.infer<typeof claimRequestSchema>;
 
 export const guestCheckoutListQuerySchema = z.object({
   status: z.enum(['unclaimed_paid', 'open', 'paid', 'canceled', 'expired', 'claimed', 'refused', 'all']).default('unclaimed_paid'),
@@ -66,6 +82,9 @@ export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
   /** The preview's proration date (epoch seconds), so the change bills what was shown. */
   prorationDate: z.number().int().positive().optional(),
 });
+export type PlanChangeRequest = z.infer<typeof planChangeRequestSchema>;
+export const planChangeCommandSchema = planChangeRequestSchema.extend(requestIdField);
+export type PlanChangeCommand = z.infer<typeof planChangeCommandSchema>;
 
 export const accessQuerySchema = z
   .object({
@@ -84,6 +103,8 @@ export const topUpRequestSchema = z.strictObject({
   cancelUrl: returnUrl,
 });
 export type TopUpRequest = z.infer<typeof topUpRequestSchema>;
+export const topUpCommandSchema = topUpRequestSchema.extend(requestIdField);
+export type TopUpCommand = z.infer<typeof topUpCommandSchema>;
 
 const families = Object.keys(REQUEST_FAMILIES) as [RequestFamily, ...RequestFamily[]];
 
@@ -96,6 +117,12 @@ export const invoicingControlsSchema = z.discriminatedUnion('collectionMethod', 
   z.strictObject({ collectionMethod: z.literal('charge_automatically') }),
   z.strictObject({ collectionMethod: z.literal('send_invoice'), daysUntilDue: z.number().int().min(1).max(365) }),
 ]);
+export type InvoicingControls = z.infer<typeof invoicingControlsSchema>;
+export const invoicingCommandSchema = z.discriminatedUnion('collectionMethod', [
+  invoicingControlsSchema.options[0].extend(requestIdField),
+  invoicingControlsSchema.options[1].extend(requestIdField),
+]);
+export type InvoicingCommand = z.infer<typeof invoicingCommandSchema>;
 
 export const grantCreditRequestSchema = z.strictObject({
   amountCents: z.number().int().min(1).max(100_000_000),

@@ -1,23 +1,13 @@
 // A short human summary of a workspace's billing state: what the Temporal
 // Web UI shows for the workflow (current details), what operator
 // actions return and what the ops CLI prints. Pure.
+import type { z } from 'zod';
 import type { WorkspaceState } from './billing-state';
+import type { stateSummarySchema } from './response-schemas';
 import { PLANS } from './plans';
 import { toProjection } from './projection';
 
-export interface StateSummary {
-  workspaceId: string;
-  planId: string;
-  interval: string | null;
-  status: string;
-  mode: string;
-  grace: { startedAt: string; endsAt: string; expired: boolean } | null;
-  unpaidInvoice: { id: string; amountDueCents: number; currency: string } | null;
-  pendingChange: { targetPlanId: string; interval: string; effectiveAt: string } | null;
-  subscriptionId: string | null;
-  /** One line, e.g. "Business (month) · past_due · billing_recovery · grace ends 2026-12-04T10:00Z". */
-  text: string;
-}
+export type StateSummary = z.infer<typeof stateSummarySchema>;
 
 /** ISO time to the minute ("2026-12-04T10:00Z"): enough for a summary line. */
 export const minuteIso = (ms: number) => new Date(ms).toISOString().slice(0, 16) + 'Z';

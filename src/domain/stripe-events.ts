@@ -69,6 +69,8 @@ const invoice = z.object({
   hosted_invoice_url: z.string().nullish(),
   attempted: z.boolean().nullish(),
   attempt_count: z.number().int().nullish(),
+  collection_method: z.enum(['charge_automatically', 'send_invoice']).nullish(),
+  due_date: z.number().int().nullish(),
   subscription: idOf.optional(),
   parent: z
     .object({ subscription_details: z.object({ subscription: idOf.optional() }).nullish() })
@@ -91,8 +93,10 @@ export const HANDLED_EVENT_TYPES = [
   'customer.subscription.updated',
   'customer.subscription.deleted',
   'invoice.payment_failed',
+  'invoice.payment_action_required',
   'invoice.paid',
   'invoice.finalized',
+  'invoice.overdue',
   'invoice.voided',
   'invoice.marked_uncollectible',
   'payment_intent.succeeded',
@@ -158,7 +162,13 @@ export function subscriptionFact(object: unknown, base: FactBase, deleted: boole
   const sub = parse(subscription, object, what);
   const item = sub.items?.data[0];
   const fromPrice = parseLookupKey(item?.price?.lookup_key);
-  const plan = fromPrice ?? planFromMetadata(sub.metadata);
+  const fromMetadata = planFromMetadata(sub.metadata);
+  // A subscription sales created says metadata.planId=enterprise, whatever
+  // price it uses; otherwise the price says the plan (plan changes swap it).
+  const plan =
+    fromMetadata.planId === 'enterprise'
+      ? { planId: fromMetadata.planId, interval: fromMetadata.interval ?? fromPrice?.interval ?? null }
+      : (fromPrice ?? fromMetadata);
   const periodEnd = item?.current_period_end ?? sub.current_period_end ?? null;
   const status: StripeSubscriptionStatus = deleted ? 'canceled' : sub.status;
   return {
@@ -175,7 +185,13 @@ export function subscriptionFact(object: unknown, base: FactBase, deleted: boole
   };
 }
 
-function invoiceFactOf(inv: z.infer<typeof invoice>, base: FactBase, status: InvoiceStatus, paymentFailed: boolean): InvoiceChangedFact {
+function invoiceFactOf(
+  inv: z.infer<typeof invoice>,
+  base: FactBase,
+  status: InvoiceStatus,
+  paymentFailed: boolean,
+  actionRequired = false,
+): InvoiceChangedFact {
   return {
     ...base,
     kind: 'invoice_changed',
@@ -186,6 +202,9 @@ function invoiceFactOf(inv: z.infer<typeof invoice>, base: FactBase, status: Inv
     amountDueCents: inv.amount_remaining ?? inv.amount_due,
     currency: inv.currency,
     hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
+    collectionMethod: inv.collection_method ?? null,
+    dueAt: inv.due_date == null ? null : inv.due_date * 1000,
+    ...(actionRequired && { actionRequired }),
   };
 }
 
@@ -227,13 +246,21 @@ export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
     case 'customer.subscription.deleted':
       return subscriptionFact(event.data.object, base, event.type === 'customer.subscription.deleted', event.type);
     case 'invoice.payment_failed':
+    case 'invoice.payment_action_required':
     case 'invoice.paid':
     case 'invoice.finalized':
+    case 'invoice.overdue':
     case 'invoice.voided':
     case 'invoice.marked_uncollectible': {
       const inv = parse(invoice, event.data.object, event.type);
       const status = event.type === 'invoice.paid' ? 'paid' : event.type === 'invoice.voided' ? 'void' : (inv.status ?? 'open');
-      return invoiceFactOf(inv, base, event.type === 'invoice.marked_uncollectible' ? 'uncollectible' : status, event.type === 'invoice.payment_failed');
+      return invoiceFactOf(
+        inv,
+        base,
+        event.type === 'invoice.marked_uncollectible' ? 'uncollectible' : status,
+        event.type === 'invoice.payment_failed',
+        event.type === 'invoice.payment_action_required',
+      );
     }
     case 'payment_intent.succeeded': {
       const intent = parse(paymentIntent, event.data.object, event.type);

@@ -12,6 +12,12 @@ import { z } from 'zod';
 import { ENVIRONMENTS, REQUEST_FAMILIES, type RequestFamily } from './plans';
 
 export const MAX_USAGE_BATCH = 1000;
+/**
+ * Most requests one usage event may count. Far above any real gateway's
+ * aggregation window, and low enough that no sum of events can leave the
+ * range of exact integers in the ledger.
+ */
+export const MAX_USAGE_QUANTITY = 1_000_000_000_000;
 
 const FAMILY_IDS = Object.keys(REQUEST_FAMILIES) as [RequestFamily, ...RequestFamily[]];
 
@@ -20,8 +26,11 @@ export const usageEventSchema = z.strictObject({
   projectId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
   family: z.enum(FAMILY_IDS, { error: `must be one of ${FAMILY_IDS.join(', ')}` }),
   environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(', ')}` }),
-  /** Number of requests; z.int() also bounds it to safe integers. */
-  quantity: z.int({ error: 'must be a whole number of requests' }).min(0, 'must not be negative'),
+  /** Number of requests. */
+  quantity: z
+    .int({ error: 'must be a whole number of requests' })
+    .min(0, 'must not be negative')
+    .max(MAX_USAGE_QUANTITY, `must be at most ${MAX_USAGE_QUANTITY} requests per event`),
   occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' }),
 });
 export type UsageEvent = z.infer<typeof usageEventSchema>;

@@ -2,7 +2,9 @@
 // that keeps a late retry of an older write from rolling state back.
 import { createProjectionActivities } from '../../activities/billing-projection';
 import { essentialProjection, type BillingProjection } from '../../src/domain/projection';
-import { readBillingProjection } from '../../src/read-model/billing-projection-reader';
+import { readBillingProjection, readBillingSnapshot } from '../../src/read-model/billing-projection-reader';
+import { loadAccessSnapshot } from '../../src/access/snapshot';
+import { projectionSnapshot } from '../../src/domain/projection';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { testPrisma, uniqueId } from '../support/db';
 
@@ -58,4 +60,35 @@ test('concurrent writes of many versions leave the highest one', async () => {
 test('an unknown workspace reads as Essential with status none', async () => {
   const workspaceId = uniqueId('ws');
   await expect(readBillingProjection(prisma, workspaceId)).resolves.toEqual(essentialProjection(workspaceId));
+});
+
+test('/billing reads projection, wallet and spend control in one snapshot; the gate reads the same evaluation facts', async () => {
+  const workspaceId = uniqueId('ws');
+  const p: BillingProjection = {
+    ...activeProjection(workspaceId, 2),
+    status: 'past_due',
+    mode: 'billing_recovery',
+    checkout: null,
+    grace: { startedAt: Date.parse('2026-11-20T00:00:00Z'), endsAt: Date.parse('2026-11-27T00:00:00Z'), expired: false },
+    invoiceRecoveryAt: Date.parse('2026-11-25T00:00:00Z'),
+    unpaidInvoice: { id: 'in_1', amountDueCents: 49900, currency: 'usd', hostedInvoiceUrl: 'https://invoice.stripe.com/i/in_1' },
+  };
+  await save(p);
+  await prisma.walletBalance.create({ data: { workspaceId, balanceCents: 1234n } });
+  await prisma.spendControl.create({
+    data: { workspaceId, monthlyCapCents: 1000n, alertThresholdsPercent: [50], action: 'block', blockedMonth: '2026-11' },
+  });
+  const read = await readBillingSnapshot(prisma, workspaceId, 1000);
+  expect(read).toEqual({ projection: p, wallet: { balanceCents: 1234, minimumCents: 1000 }, spendControl: { action: 'block', blockedMonth: '2026-11' } });
+  const gate = await loadAccessSnapshot(prisma, workspaceId);
+  expect(gate.billing).toEqual(projectionSnapshot(p));
+  expect(gate).toMatchObject({ balanceCents: 1234, spendControl: { action: 'block', blockedMonth: '2026-11' } });
+
+  const unknown = uniqueId('ws');
+  expect(await readBillingSnapshot(prisma, unknown, 1000)).toEqual({
+    projection: essentialProjection(unknown),
+    wallet: { balanceCents: 0, minimumCents: 1000 },
+    spendControl: null,
+  });
+  expect((await loadAccessSnapshot(prisma, unknown)).billing).toEqual(projectionSnapshot(essentialProjection(unknown)));
 });

@@ -3,13 +3,11 @@
 import { DomainError } from '../../src/domain/errors';
 import type { UsageEvent } from '../../src/domain/usage';
 import { createPrisma, type PrismaClient } from '../../src/infra/prisma';
-import { recordUsage } from '../../src/metering/record-usage';
+import { NUDGE_STALE_AFTER_MS, recordUsage, withdrawNudge } from '../../src/metering/record-usage';
+import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
 import { testPrisma, uniqueId } from '../support/db';
 
-let prisma: PrismaClient;
-beforeAll(() => {
-  prisma = testPrisma();
-});
+const prisma: PrismaClient = testPrisma();
 afterAll(() => prisma.$disconnect());
 
 const usage = (id: string, overrides: Partial<UsageEvent> = {}): UsageEvent => ({
@@ -28,7 +26,7 @@ test('stores every field of new events and counts them as accepted', async () =>
     usage('e1', { quantity: Number.MAX_SAFE_INTEGER, occurredAt: '2026-11-20T12:00:00.250+02:00' }),
     usage('e2', { family: 'email_validation', environment: 'sandbox', projectId: 'proj_2', quantity: 0 }),
   ]);
-  expect(result).toEqual({ accepted: 2, duplicates: 0 });
+  expect(result).toMatchObject({ accepted: 2, duplicates: 0 });
   const rows = await prisma.usageEvent.findMany({ where: { workspaceId }, orderBy: { eventId: 'asc' } });
   expect(rows).toEqual([
     expect.objectContaining({
@@ -48,8 +46,8 @@ test('stores every field of new events and counts them as accepted', async () =>
 
 test('a redelivered event is a duplicate, and the first version stays', async () => {
   const workspaceId = uniqueId('ws');
-  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 5 })])).resolves.toEqual({ accepted: 1, duplicates: 0 });
-  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 9 }), usage('e2')])).resolves.toEqual({ accepted: 1, duplicates: 1 });
+  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 5 })])).resolves.toMatchObject({ accepted: 1, duplicates: 0 });
+  await expect(recordUsage(prisma, workspaceId, [usage('e1', { quantity: 9 }), usage('e2')])).resolves.toMatchObject({ accepted: 1, duplicates: 1 });
   const e1 = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'e1' } } });
   expect(e1.quantity).toBe(5n);
 });
@@ -57,15 +55,15 @@ test('a redelivered event is a duplicate, and the first version stays', async ()
 test('within one batch the first occurrence of an id counts', async () => {
   const workspaceId = uniqueId('ws');
   const result = await recordUsage(prisma, workspaceId, [usage('dup', { quantity: 1 }), usage('other'), usage('dup', { quantity: 2 })]);
-  expect(result).toEqual({ accepted: 2, duplicates: 1 });
+  expect(result).toMatchObject({ accepted: 2, duplicates: 1 });
   const dup = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'dup' } } });
   expect(dup.quantity).toBe(1n);
 });
 
 test('the same event id in two workspaces is two events', async () => {
   const [a, b] = [uniqueId('ws'), uniqueId('ws')];
-  await expect(recordUsage(prisma, a, [usage('shared')])).resolves.toEqual({ accepted: 1, duplicates: 0 });
-  await expect(recordUsage(prisma, b, [usage('shared')])).resolves.toEqual({ accepted: 1, duplicates: 0 });
+  await expect(recordUsage(prisma, a, [usage('shared')])).resolves.toMatchObject({ accepted: 1, duplicates: 0 });
+  await expect(recordUsage(prisma, b, [usage('shared')])).resolves.toMatchObject({ accepted: 1, duplicates: 0 });
 });
 
 test('overlapping batches posted in parallel count each event once', async () => {
@@ -89,7 +87,7 @@ test('overlapping batches posted in parallel count each event once', async () =>
 });
 
 test('an empty list writes nothing', async () => {
-  await expect(recordUsage(prisma, uniqueId('ws'), [])).resolves.toEqual({ accepted: 0, duplicates: 0 });
+  await expect(recordUsage(prisma, uniqueId('ws'), [])).resolves.toMatchObject({ accepted: 0, duplicates: 0 });
 });
 
 test('a database that cannot be reached is database_unavailable', async () => {
@@ -101,4 +99,37 @@ test('a database that cannot be reached is database_unavailable', async () => {
   } finally {
     await down.$disconnect();
   }
+});
+
+describe('rating requests (wallet_nudge): one signal per rating pass, not per batch', () => {
+  const ledger = createWalletLedgerActivities({ prisma });
+  const month = '2026-11';
+
+  test('only the batch that opens a request asks for a signal; a rating pass answers it and the next batch asks again', async () => {
+    const workspaceId = uniqueId('ws');
+    const first = await recordUsage(prisma, workspaceId, [usage('a')]);
+    expect(first.nudge).toBeInstanceOf(Date);
+    // While that request is pending, more batches (and a retry of the first) need no signal.
+    expect((await recordUsage(prisma, workspaceId, [usage('b')])).nudge).toBeNull();
+    expect((await recordUsage(prisma, workspaceId, [usage('a')])).nudge).toBeNull();
+    await ledger.rateAndDebitUsage({ workspaceId, month });
+    const next = await recordUsage(prisma, workspaceId, [usage('c')]);
+    expect(next.nudge).toBeInstanceOf(Date);
+  });
+
+  test('a withdrawn request (its signal failed) lets the retry of the batch ask again', async () => {
+    const workspaceId = uniqueId('ws');
+    const first = await recordUsage(prisma, workspaceId, [usage('a')]);
+    await withdrawNudge(prisma, workspaceId, first.nudge!);
+    const retry = await recordUsage(prisma, workspaceId, [usage('a')]);
+    expect(retry).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect(retry.nudge).toBeInstanceOf(Date);
+  });
+
+  test('a request left pending longer than NUDGE_STALE_AFTER_MS is assumed lost: the next batch asks again', async () => {
+    const workspaceId = uniqueId('ws');
+    await recordUsage(prisma, workspaceId, [usage('a')]);
+    await prisma.$executeRaw`UPDATE wallet_nudge SET requested_at = requested_at - make_interval(secs => ${NUDGE_STALE_AFTER_MS / 1000 + 1}) WHERE workspace_id = ${workspaceId}`;
+    expect((await recordUsage(prisma, workspaceId, [usage('b')])).nudge).toBeInstanceOf(Date);
+  });
 });

@@ -2,7 +2,6 @@
 // once with the sub-cent carry kept between calls, credits move money once
 // per source, and the balance is always the sum of the entries, also when
 // calls race.
-import { ApplicationFailure } from '@temporalio/common';
 import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
 import type { UsageEvent } from '../../src/domain/usage';
 import type { PrismaClient } from '../../src/infra/prisma';
@@ -54,10 +53,10 @@ describe('rateAndDebitUsage', () => {
       usage({ environment: 'sandbox', quantity: 1_000_000 }),
     ]);
     const first = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
-    expect(first).toEqual({ ratedEvents: 3, debitedCents: 350, balanceCents: -350, monthSpentCents: 350, more: false });
+    expect(first).toEqual({ ratedEvents: 3, parkedEvents: 0, debitedCents: 350, balanceCents: -350, monthSpentCents: 350, more: false });
 
     const again = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
-    expect(again).toEqual({ ratedEvents: 0, debitedCents: 0, balanceCents: -350, monthSpentCents: 350, more: false });
+    expect(again).toEqual({ ratedEvents: 0, parkedEvents: 0, debitedCents: 0, balanceCents: -350, monthSpentCents: 350, more: false });
 
     const state = await ledgerState(workspaceId);
     expect(state.entries).toHaveLength(1);
@@ -131,17 +130,31 @@ describe('rateAndDebitUsage', () => {
     expect(new Set(entries.map((e) => e.sourceId)).size).toBe(3);
   });
 
-  test('a batch that cannot be rated rolls back completely', async () => {
+  test('rows that cannot be rated are parked once with their reason for operators, and the rest is rated', async () => {
     const workspaceId = uniqueId('ws');
     await recordUsage(prisma, workspaceId, [usage({ quantity: 1000 })]);
-    await prisma.$executeRaw`
+    const corrupt = (eventId: string, family: string, environment: string, quantity: bigint) => prisma.$executeRaw`
       INSERT INTO usage_event (workspace_id, event_id, project_id, family, environment, quantity, occurred_at)
-      VALUES (${workspaceId}, 'corrupt', 'proj_1', 'retired_family', 'production', 1, now())`;
-    const failure = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH }).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ nonRetryable: true });
+      VALUES (${workspaceId}, ${eventId}, 'proj_1', ${family}, ${environment}, ${quantity}, now())`;
+    await corrupt('retired', 'retired_family', 'production', 1n);
+    await corrupt('elsewhere', 'waf', 'mars', 1n);
+    await corrupt('huge', 'waf', 'production', 9_000_000_000_000_000_000n);
+    const first = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
+    expect(first).toMatchObject({ ratedEvents: 1, parkedEvents: 3, more: false });
+    const again = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
+    expect(again).toMatchObject({ ratedEvents: 0, parkedEvents: 0, more: false });
     const state = await ledgerState(workspaceId);
-    expect(state).toMatchObject({ balanceCents: 0n, entries: [], unrated: 2 });
+    expect(state).toMatchObject({ unrated: 0 });
+    // Only the good event moved money: one debit entry of what it was worth.
+    expect(state.entries.map((e) => e.amountCents)).toEqual([BigInt(-first.debitedCents)]);
+    expect(first.debitedCents).toBeGreaterThan(0);
+    expect(state.balanceCents).toBe(state.entrySum);
+    const parked = await prisma.walletException.findMany({ where: { workspaceId }, orderBy: { sourceId: 'asc' } });
+    expect(parked.map((p) => [p.kind, p.sourceId, p.reason])).toEqual([
+      ['usage_event', 'elsewhere', 'unknown_environment'],
+      ['usage_event', 'huge', 'quantity_out_of_range'],
+      ['usage_event', 'retired', 'unknown_family'],
+    ]);
   });
 
   test('rejects a month that is not YYYY-MM and a bad limit', async () => {
@@ -229,9 +242,30 @@ describe('creditWallet', () => {
   });
 
   test.each([
-    ['a zero top-up', { kind: 'top_up', amountCents: 0 }],
+    ['a zero top-up', { kind: 'top_up', amountCents: 0 }, 'invalid_amount'],
+    ['a fractional top-up', { kind: 'top_up', amountCents: 10.5 }, 'invalid_amount'],
+    ['a top-up paid in euros', { kind: 'top_up', amountCents: 5_000, currency: 'eur' }, 'currency_not_usd'],
+  ])('refuses %s: nothing credited, set aside once for operators', async (_what, overrides, reason) => {
+    const workspaceId = uniqueId('ws');
+    const input = { workspaceId, sourceType: 'top_up', sourceId: 'tu_1', ...overrides } as Parameters<typeof ledger.creditWallet>[0];
+    await expect(ledger.creditWallet(input)).resolves.toEqual({ credited: false, balanceCents: 0, refused: reason });
+    await expect(ledger.creditWallet(input)).resolves.toMatchObject({ credited: false, refused: reason });
+    const state = await ledgerState(workspaceId);
+    expect(state).toMatchObject({ balanceCents: 0n, entries: [] });
+    const parked = await prisma.walletException.findMany({ where: { workspaceId } });
+    expect(parked.map((p) => [p.kind, p.sourceId, p.reason])).toEqual([['top_up', 'tu_1', reason]]);
+  });
+
+  test('a top-up in USD (any case) is credited', async () => {
+    const workspaceId = uniqueId('ws');
+    await expect(ledger.creditWallet({ workspaceId, kind: 'top_up', amountCents: 500, sourceType: 'top_up', sourceId: 'tu_usd', currency: 'USD' })).resolves.toEqual({
+      credited: true,
+      balanceCents: 500,
+    });
+  });
+
+  test.each([
     ['a negative grant', { kind: 'grant', amountCents: -5 }],
-    ['a fractional amount', { kind: 'top_up', amountCents: 10.5 }],
     ['a zero adjustment', { kind: 'adjustment', amountCents: 0 }],
     ['the usage kind', { kind: 'usage', amountCents: 10 }],
     ['an empty source id', { kind: 'grant', amountCents: 10, sourceId: '' }],

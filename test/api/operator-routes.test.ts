@@ -190,11 +190,8 @@ describe('grace window', () => {
     await eventually(() => billing(f.workspaceId), (b) => b.grace?.endsAt === newEnd);
   });
 
-  // Fails intermittently today (product bug, see the report): the operator handlers serialise with a
-  // `busy` flag and `await condition(() => !busy …)`, and several Updates waiting on it are released in
-  // the same workflow task, so concurrent copies of one request each apply it (observed: the window
-  // extended 3 × 2 days for one request id, one audit row, the request id recorded 3 times).
-  // Enable once workflows/operator-actions.ts re-checks `busy` after the condition resolves.
+  // Handlers waiting on the entity's lock are released in the same workflow task when it frees; each
+  // must re-check after waking (createLock), or concurrent copies of one request each apply it.
   test('the same request sent several times at once is applied once and audited once', async () => {
     const f = await workspaceInGrace();
     const same = { ...why(), byMs: 2 * DAY };

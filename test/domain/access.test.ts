@@ -1,10 +1,17 @@
 import fc from 'fast-check';
-import { accessAnswer, evaluateProductionAccess, projectWithinLimit, utcMonth } from '../../src/domain/access';
+import { accessAnswer, evaluateProductionAccess, projectWithinLimit, utcMonth, type AccessEnvironment, type ProductionAccessInput } from '../../src/domain/access';
+import { evaluateWorkspace } from '../../src/domain/billing-evaluation';
 import type { BillingMode } from '../../src/domain/billing-state';
 import { PLAN_IDS, type PlanId } from '../../src/domain/plans';
 
 const MODES: BillingMode[] = ['self_serve', 'checkout_pending', 'billing_recovery', 'enforced_recovery', 'sales_assisted'];
 const ok = { balanceCents: 1000, minimumCents: 1000 };
+
+/** The gate's answer for a production decision and an optional grace end, as the access service builds it. */
+function answer({ environment, graceEndsAt, ...input }: ProductionAccessInput & { environment: AccessEnvironment; graceEndsAt: number | null }) {
+  const grace = graceEndsAt === null ? null : { startedAt: graceEndsAt - 7 * 86_400_000, endsAt: graceEndsAt, expired: false };
+  return accessAnswer({ grace, production: evaluateProductionAccess(input) }, environment);
+}
 
 describe('evaluateProductionAccess', () => {
   it.each(['plus', 'family', 'business', 'enterprise'] as PlanId[])('allows a production-capable plan (%s) with enough credit', (planId) => {
@@ -124,19 +131,21 @@ describe('Business spend cap', () => {
   });
 });
 
-describe('grace expiry by the clock', () => {
+describe('grace expiry by the clock (the evaluation the gate uses)', () => {
   const endsAt = Date.parse('2026-11-20T12:00:00.000Z');
-
-  it('an open window blocks as enforced_recovery from its end on, even before the workflow wrote the mode', () => {
-    const input = { planId: 'plus' as PlanId, mode: 'billing_recovery' as BillingMode, wallet: ok, graceEndsAt: endsAt };
-    expect(evaluateProductionAccess({ ...input, nowMs: endsAt - 1 }).allowed).toBe(true);
-    expect(evaluateProductionAccess({ ...input, nowMs: endsAt }).reasons).toEqual(['enforced_recovery']);
+  const snapshot = (expired: boolean) => ({
+    billing: { planId: 'plus' as PlanId, status: 'past_due' as const, grace: { startedAt: endsAt - 7 * 86_400_000, endsAt, expired }, invoiceRecoveryAt: null, checkoutExpiresAt: null },
+    wallet: ok,
+    spendControl: null,
   });
 
-  it('the mode and the clock never report enforced_recovery twice', () => {
-    expect(
-      evaluateProductionAccess({ planId: 'plus', mode: 'enforced_recovery', wallet: ok, graceEndsAt: endsAt, nowMs: endsAt + 1 }).reasons,
-    ).toEqual(['enforced_recovery']);
+  it('an open window blocks as enforced_recovery from its end on, even before the workflow wrote the mode', () => {
+    expect(evaluateWorkspace(snapshot(false), endsAt - 1).production.allowed).toBe(true);
+    expect(evaluateWorkspace(snapshot(false), endsAt)).toMatchObject({ mode: 'enforced_recovery', grace: { expired: true }, production: { reasons: ['enforced_recovery'] } });
+  });
+
+  it('the recorded expiry and the clock never report enforced_recovery twice', () => {
+    expect(evaluateWorkspace(snapshot(true), endsAt + 1).production.reasons).toEqual(['enforced_recovery']);
   });
 });
 
@@ -146,10 +155,10 @@ describe('accessAnswer', () => {
   it('lists every failing reason together, in a stable order', () => {
     const low = { balanceCents: 0, minimumCents: 1000 };
     expect(
-      accessAnswer({ environment: 'production', planId: 'plus', mode: 'enforced_recovery', wallet: low, graceEndsAt: null, nowMs, project: { rank: null, count: 1 } }),
+      answer({ environment: 'production', planId: 'plus', mode: 'enforced_recovery', wallet: low, graceEndsAt: null, nowMs, project: { rank: null, count: 1 } }),
     ).toEqual({ allowed: false, reasons: ['wallet_below_minimum', 'enforced_recovery', 'project_limit'] });
     expect(
-      accessAnswer({
+      answer({
         environment: 'production',
         planId: 'business',
         mode: 'enforced_recovery',
@@ -166,7 +175,7 @@ describe('accessAnswer', () => {
     const graceEndsAt = nowMs - 1000;
     for (const environment of ['sandbox', 'staging', 'console'] as const) {
       expect(
-        accessAnswer({
+        answer({
           environment,
           planId: 'essential',
           mode: 'enforced_recovery',
@@ -191,7 +200,7 @@ describe('accessAnswer', () => {
         fc.option(fc.constantFrom('2026-10', '2026-11')),
         (planId, mode, balanceCents, rank, extra, action, blockedMonth) => {
           const count = (rank ?? 0) + extra;
-          const d = accessAnswer({
+          const d = answer({
             environment: 'production',
             planId,
             mode,

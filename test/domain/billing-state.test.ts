@@ -316,11 +316,11 @@ describe('subscription events', () => {
     expect(billingMode(s)).toBe('self_serve');
   });
 
-  it('an enterprise subscription → mode sales_assisted (even when past_due)', () => {
+  it('an enterprise subscription → mode sales_assisted; past_due, recovery wins (billing_recovery)', () => {
     const s = applyFact(initialState('ws_1'), subChanged({ planId: 'enterprise', interval: 'year' }));
     expect(currentPlan(s).id).toBe('enterprise');
     expect(billingMode(s)).toBe('sales_assisted');
-    expect(billingMode(applyFact(s, subChanged({ occurredAt: T0 + DAY, status: 'past_due', planId: 'enterprise' })))).toBe('sales_assisted');
+    expect(billingMode(applyFact(s, subChanged({ occurredAt: T0 + DAY, status: 'past_due', planId: 'enterprise' })))).toBe('billing_recovery');
   });
 
   it('a live subscription without a known plan counts as Essential', () => {

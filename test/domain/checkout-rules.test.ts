@@ -64,16 +64,26 @@ describe('decideCheckout', () => {
     }
   });
 
-  it.each(['active', 'trialing', 'past_due', 'unpaid'] as const)('a live (%s) subscription → reject subscription_active with details', (status) => {
+  it.each(['active', 'trialing'] as const)('a live (%s) subscription → reject subscription_active with details', (status) => {
     const decision = decideCheckout(withSubscription(status), request({ planId: 'business' }), NOW);
-    expect(decision).toMatchObject({ kind: 'reject', code: 'subscription_active', details: { subscriptionId: 'sub_1' } });
-    if (decision.kind === 'reject') {
-      expect(['active', 'past_due']).toContain(decision.details?.status);
-      expect(decision.message).toMatch(/plan change/i);
-    }
+    expect(decision).toMatchObject({ kind: 'reject', code: 'subscription_active', details: { subscriptionId: 'sub_1', status: 'active' } });
+    if (decision.kind === 'reject') expect(decision.message).toMatch(/plan change/i);
   });
 
-  it.each(['canceled', 'incomplete_expired', 'incomplete', 'paused'] as const)('an ended or not-yet-live (%s) subscription allows a new checkout', (status) => {
+  it.each(['past_due', 'unpaid'] as const)('a %s subscription is in billing recovery → reject payment_recovery_required (pay, do not buy again)', (status) => {
+    const decision = decideCheckout(withSubscription(status), request({ planId: 'business' }), NOW);
+    expect(decision).toMatchObject({ kind: 'reject', code: 'payment_recovery_required', details: { subscriptionId: 'sub_1', unpaidInvoice: null } });
+  });
+
+  it('an incomplete subscription waits for its first payment → reject payment_recovery_required, never a second subscription', () => {
+    expect(decideCheckout(withSubscription('incomplete'), request(), NOW)).toMatchObject({
+      kind: 'reject',
+      code: 'payment_recovery_required',
+      details: { subscriptionId: 'sub_1' },
+    });
+  });
+
+  it.each(['canceled', 'incomplete_expired', 'paused'] as const)('an ended (%s) subscription allows a new checkout', (status) => {
     expect(decideCheckout(withSubscription(status), request(), NOW)).toEqual({ kind: 'create' });
   });
 

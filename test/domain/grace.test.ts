@@ -12,6 +12,7 @@ import type {
 } from '../../src/domain/billing-facts';
 import {
   applyBillingFact,
+  asOfMs,
   billingMode,
   billingStatus,
   currentPlan,
@@ -98,8 +99,9 @@ const active = () => apply(fresh(), [subChanged({ occurredAt: T0 + SEC }), compl
 /** The renewal failed at T1 and the subscription went past_due a second later. */
 const inGrace = () => apply(active(), [paymentFailed({ occurredAt: T1 }), subChanged({ occurredAt: T1 + SEC, status: 'past_due' })]);
 
+/** /billing of the state's projection, read as of the state's newest fact. */
 function view(state: WorkspaceState) {
-  return billingView(toProjection(state), wallet);
+  return billingView({ projection: toProjection(state), wallet, spendControl: null }, asOfMs(state));
 }
 
 /** What the product sees of a workspace's billing. */

@@ -5,6 +5,7 @@ import {
   applyInvoiceFact,
   failedAt,
   failedUnpaidInvoices,
+  invoiceRecoveryFrom,
   isSettled,
   lastPaidAt,
   unpaidHostedInvoice,
@@ -384,5 +385,41 @@ describe('from Stripe-shaped invoice events', () => {
       amountDueCents: 1900,
       hostedInvoiceUrl: 'https://invoice.stripe.com/i/acct_test/in_x',
     });
+  });
+});
+
+describe('invoice terms and requests for action', () => {
+  const due = T0 + 30 * DAY;
+
+  it('keeps the collection method and due date once known, also from older news, and only when known', () => {
+    const plain = only(applyAll([finalized()]));
+    expect(plain).not.toHaveProperty('collectionMethod');
+    expect(plain).not.toHaveProperty('dueAt');
+    expect(plain).not.toHaveProperty('actionRequiredAt');
+    const termed = only(applyAll([finalized({ occurredAt: T0 + DAY }), finalized({ occurredAt: T0, collectionMethod: 'send_invoice', dueAt: due })]));
+    expect(termed).toMatchObject({ collectionMethod: 'send_invoice', dueAt: due, lastFactAt: T0 + DAY });
+    const kept = only(applyAll([finalized({ collectionMethod: 'send_invoice', dueAt: due }), finalized({ occurredAt: T0 + DAY, collectionMethod: null, dueAt: null })]));
+    expect(kept).toMatchObject({ collectionMethod: 'send_invoice', dueAt: due });
+  });
+
+  it('a request for action is kept (earliest) until the invoice is settled, whatever the order', () => {
+    const asked = [inv({ occurredAt: T0 + DAY, actionRequired: true }), finalized({ occurredAt: T0 + 2 * DAY })];
+    expect(only(applyAll(asked)).actionRequiredAt).toBe(T0 + DAY);
+    expect(only(applyAll([...asked].reverse())).actionRequiredAt).toBe(T0 + DAY);
+    expect(only(applyAll([...asked, paid({ occurredAt: T0 + 3 * DAY })]))).not.toHaveProperty('actionRequiredAt');
+  });
+
+  it.each([
+    ['merely finalized', [finalized()], false, null],
+    ['collection failed', [failed({ occurredAt: T0 + SEC })], false, T0 + SEC],
+    ['collection failed, superseded by an active subscription', [failed({ occurredAt: T0 + SEC })], true, null],
+    ['needs action', [inv({ occurredAt: T0 + SEC, actionRequired: true })], false, T0 + SEC],
+    ['uncollectible', [uncollectible({ occurredAt: T0 + SEC })], false, T0 + SEC],
+    ['send_invoice: from its due date', [finalized({ collectionMethod: 'send_invoice', dueAt: due })], false, due],
+    ['charge_automatically with a due date: not by the date', [finalized({ collectionMethod: 'charge_automatically', dueAt: due })], false, null],
+    ['send_invoice paid', [finalized({ collectionMethod: 'send_invoice', dueAt: due }), paid({ occurredAt: T0 + DAY })], false, null],
+    ['send_invoice voided', [finalized({ collectionMethod: 'send_invoice', dueAt: due }), voided({ occurredAt: T0 + DAY })], false, null],
+  ] as [string, InvoiceChangedFact[], boolean, number | null][])('recovery from: %s', (_, facts, superseded, at) => {
+    expect(invoiceRecoveryFrom(only(applyAll(facts)), superseded)).toBe(at);
   });
 });

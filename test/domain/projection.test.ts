@@ -1,10 +1,14 @@
 import type { BillingFact } from '../../src/domain/billing-facts';
-import { applyFact, initialState, openCheckout } from '../../src/domain/billing-state';
-import { billingView, essentialProjection, toProjection, type BillingProjection } from '../../src/domain/projection';
+import { applyFact, initialState, openCheckout, restoreState } from '../../src/domain/billing-state';
+import { billingView as viewAt, essentialProjection, toProjection, type BillingProjection } from '../../src/domain/projection';
 
 const T0 = Date.UTC(2025, 2, 1, 0, 0, 0); // 2025-03-01T00:00:00.000Z
 const DAY = 86_400_000;
 const wallet = { balanceCents: 0, minimumCents: 1000 };
+
+/** /billing of a stored projection and wallet, read at `nowMs` (default T0). */
+const billingView = (projection: BillingProjection, w: { balanceCents: number; minimumCents: number }, nowMs = T0) =>
+  viewAt({ projection, wallet: w, spendControl: null }, nowMs);
 
 describe('essentialProjection', () => {
   it('is an Essential workspace with no billing at version 0', () => {
@@ -19,14 +23,17 @@ describe('essentialProjection', () => {
       stripeSubscriptionId: null,
       checkout: null,
       grace: null,
+      invoiceRecoveryAt: null,
       unpaidInvoice: null,
       pendingChange: null,
       version: 0,
     });
   });
 
-  it('equals the projection of a fresh workflow state', () => {
-    expect(toProjection(initialState('ws_new'))).toEqual(essentialProjection('ws_new'));
+  it('equals the projection of a fresh workflow state (apart from the recovery snapshot an unknown workspace has none of)', () => {
+    const { recovery, ...projection } = toProjection(initialState('ws_new'));
+    expect(projection).toEqual(essentialProjection('ws_new'));
+    expect(recovery).toBeDefined();
   });
 });
 
@@ -96,8 +103,32 @@ describe('billingView', () => {
   });
 
   it('enforced recovery is listed with the other reasons', () => {
-    const view = billingView({ ...paid(), status: 'past_due', mode: 'enforced_recovery' }, wallet);
+    const grace = { startedAt: T0 - 8 * DAY, endsAt: T0 - DAY, expired: true };
+    const view = billingView({ ...paid(), status: 'past_due', mode: 'enforced_recovery', grace }, wallet);
     expect(view.production).toEqual({ allowed: false, reasons: ['wallet_below_minimum', 'enforced_recovery'] });
+  });
+
+  it('mode, grace.expired and production come from the recorded facts at the read time, not from the stored mode', () => {
+    const grace = { startedAt: T0, endsAt: T0 + 7 * DAY, expired: false };
+    const stored = { ...paid(), status: 'past_due' as const, mode: 'billing_recovery' as const, grace };
+    const funded = { balanceCents: 5000, minimumCents: 1000 };
+    expect(billingView(stored, funded, T0 + 7 * DAY - 1)).toMatchObject({ mode: 'billing_recovery', grace: { expired: false }, production: { allowed: true } });
+    expect(billingView(stored, funded, T0 + 7 * DAY)).toMatchObject({
+      mode: 'enforced_recovery',
+      grace: { expired: true },
+      production: { allowed: false, reasons: ['enforced_recovery'] },
+    });
+    // A send_invoice invoice falls due while nothing is written.
+    const invoiced = { ...paid(), invoiceRecoveryAt: T0 + 30 * DAY };
+    expect(billingView(invoiced, funded, T0 + 30 * DAY - 1).mode).toBe('self_serve');
+    expect(billingView(invoiced, funded, T0 + 30 * DAY).mode).toBe('billing_recovery');
+  });
+
+  it("the Business spend cap blocks production in /billing as it does at the gate", () => {
+    const business = { ...paid(), planId: 'business' as const };
+    const view = viewAt({ projection: business, wallet: { balanceCents: 5000, minimumCents: 1000 }, spendControl: { action: 'block', blockedMonth: '2025-03' } }, T0);
+    expect(view.production).toEqual({ allowed: false, reasons: ['spend_cap_reached'] });
+    expect(viewAt({ projection: business, wallet: { balanceCents: 5000, minimumCents: 1000 }, spendControl: { action: 'block', blockedMonth: '2025-03' } }, T0 + 31 * DAY).production.allowed).toBe(true);
   });
 
   it('passes unpaid invoice and pending change through', () => {
@@ -157,7 +188,8 @@ describe('toProjection', () => {
   it('reflects an active subscription with its plan, period end, ids and version', () => {
     let state = openCheckout(initialState('ws_1'), { id: 'cs_1', url: 'https://c/1', expiresAt: T0 + DAY, planId: 'business', interval: 'month' }, 'cus_1');
     state = applyFact(applyFact(state, completed), created);
-    expect(toProjection(state)).toEqual({
+    const { recovery, ...projection } = toProjection(state);
+    expect(projection).toEqual({
       workspaceId: 'ws_1',
       planId: 'business',
       interval: 'month',
@@ -168,10 +200,15 @@ describe('toProjection', () => {
       stripeSubscriptionId: 'sub_1',
       checkout: null,
       grace: null,
+      invoiceRecoveryAt: null,
       unpaidInvoice: null,
       pendingChange: null,
       version: state.version,
     });
+    // A workflow started afresh over this row continues from the same billing state.
+    const restored = restoreState('ws_1', recovery!);
+    expect(toProjection(restored)).toEqual(toProjection(state));
+    expect(restored.subscription).toEqual(state.subscription);
     expect(billingView(toProjection(state), { balanceCents: 1000, minimumCents: 1000 }).production.allowed).toBe(true);
   });
 });

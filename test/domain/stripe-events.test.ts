@@ -6,7 +6,7 @@ import {
   stripeEventEnvelope,
   type StripeEventEnvelope,
 } from '../../src/domain/stripe-events';
-import { checkoutFixture, checkoutSession, stripeEvent, subscription, type CheckoutFixture } from '../support/stripe-events';
+import { checkoutFixture, checkoutSession, invoice, stripeEvent, subscription, type CheckoutFixture } from '../support/stripe-events';
 
 const CREATED = 1_767_225_600; // 2026-01-01T00:00:00Z, in seconds as Stripe sends it
 
@@ -246,6 +246,46 @@ describe('factFromEvent', () => {
     });
   });
 
+  it('invoice events carry the collection method and due date (ms); a send_invoice invoice is due at due_date', () => {
+    const f = checkoutFixture('business', 'month');
+    const due = CREATED + 30 * 86_400;
+    const fact = factFromEvent(envelope('invoice.finalized', invoice(f, { id: 'in_terms', collectionMethod: 'send_invoice', dueDate: due })));
+    expect(fact).toMatchObject({ kind: 'invoice_changed', invoiceId: 'in_terms', status: 'open', paymentFailed: false, collectionMethod: 'send_invoice', dueAt: due * 1000 });
+    expect(fact).not.toHaveProperty('actionRequired');
+    const charged = factFromEvent(envelope('invoice.finalized', invoice(f, { id: 'in_card' })));
+    expect(charged).toMatchObject({ collectionMethod: 'charge_automatically', dueAt: null });
+  });
+
+  it('invoice.payment_action_required is an open invoice that needs the customer; invoice.overdue is news about an open invoice', () => {
+    const f = checkoutFixture();
+    expect(factFromEvent(envelope('invoice.payment_action_required', invoice(f, { id: 'in_3ds' })))).toMatchObject({
+      kind: 'invoice_changed',
+      invoiceId: 'in_3ds',
+      status: 'open',
+      paymentFailed: false,
+      actionRequired: true,
+    });
+    expect(factFromEvent(envelope('invoice.overdue', invoice(f, { id: 'in_late', collectionMethod: 'send_invoice', dueDate: CREATED - 60 })))).toMatchObject({
+      kind: 'invoice_changed',
+      status: 'open',
+      paymentFailed: false,
+      dueAt: (CREATED - 60) * 1000,
+    });
+  });
+
+  it('a subscription sales created (metadata.planId=enterprise) is Enterprise whatever its price', () => {
+    const f = checkoutFixture('business', 'year');
+    const object = subscriptionObject(f);
+    object.metadata = { workspaceId: f.workspaceId, planId: 'enterprise' };
+    expect(factFromEvent(envelope('customer.subscription.created', object))).toMatchObject({ planId: 'enterprise', interval: 'year' });
+    object.items.data[0].price = { id: 'price_contract', object: 'price', lookup_key: null, recurring: { interval: 'month' } };
+    expect(factFromEvent(envelope('customer.subscription.created', object))).toMatchObject({ planId: 'enterprise', interval: null });
+    // A self-serve subscription's price wins over stale metadata (plan changes swap the price).
+    const selfServe = subscriptionObject(checkoutFixture('business', 'month'));
+    selfServe.metadata = { planId: 'plus', interval: 'month' };
+    expect(factFromEvent(envelope('customer.subscription.updated', selfServe))).toMatchObject({ planId: 'business', interval: 'month' });
+  });
+
   it('handles exactly the documented event types', () => {
     expect([...HANDLED_EVENT_TYPES].sort()).toEqual([
       'checkout.session.completed',
@@ -255,7 +295,9 @@ describe('factFromEvent', () => {
       'customer.subscription.updated',
       'invoice.finalized',
       'invoice.marked_uncollectible',
+      'invoice.overdue',
       'invoice.paid',
+      'invoice.payment_action_required',
       'invoice.payment_failed',
       'invoice.voided',
       'payment_intent.succeeded',

@@ -2,7 +2,7 @@
 // atomic, duplicate ids are not errors (the first occurrence counts).
 import fc from 'fast-check';
 import { ENVIRONMENTS, REQUEST_FAMILIES } from '../../src/domain/plans';
-import { MAX_USAGE_BATCH, firstOccurrences, usageBatchSchema, usageEventSchema, validateUsageBatch } from '../../src/domain/usage';
+import { MAX_USAGE_BATCH, MAX_USAGE_QUANTITY, firstOccurrences, usageBatchSchema, usageEventSchema, validateUsageBatch } from '../../src/domain/usage';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
   id: 'evt_1',
@@ -25,7 +25,7 @@ describe('usageEventSchema', () => {
 
   it.each([
     ['a zero quantity', { quantity: 0 }],
-    ['the largest safe quantity', { quantity: Number.MAX_SAFE_INTEGER }],
+    ['the largest quantity per event', { quantity: MAX_USAGE_QUANTITY }],
     ['an offset instead of Z', { occurredAt: '2026-11-20T10:00:00+02:00' }],
     ['fractional seconds', { occurredAt: '2026-11-20T10:00:00.123Z' }],
     ['a 200-character id', { id: 'e'.repeat(200) }],
@@ -45,6 +45,7 @@ describe('usageEventSchema', () => {
     ['a negative quantity', { quantity: -1 }, 'quantity'],
     ['a fractional quantity', { quantity: 1.5 }, 'quantity'],
     ['an unsafe quantity', { quantity: Number.MAX_SAFE_INTEGER + 1 }, 'quantity'],
+    ['more requests than one event may count', { quantity: MAX_USAGE_QUANTITY + 1 }, 'quantity'],
     ['a quantity as a string', { quantity: '10' }, 'quantity'],
     ['a date without a time zone', { occurredAt: '2026-11-20T10:00:00' }, 'occurredAt'],
     ['a date only', { occurredAt: '2026-11-20' }, 'occurredAt'],

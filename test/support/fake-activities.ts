@@ -1,6 +1,7 @@
 // Activities for workflow tests on the time-skipping server: typed against
 // the real ones (a signature change breaks these tests at compile time) and
 // recording every call so tests can assert what the workflow asked for.
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, EngineSettings, GuestClaimPort } from '../../activities';
 import { attachThrough } from '../../activities/guest-claims';
 import type { BillingFact } from '../../src/domain/billing-facts';
@@ -32,7 +33,27 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     attachOutages: 0,
     /** What Stripe says about a session asked to expire (default: it was open). */
     sessionStatusOf: new Map<string, 'open' | 'complete' | 'expired'>(),
+    /** How many more rating passes fail as if a stored row could not be handled (non-retryable). */
+    ratingFailures: 0,
+    /** Spend controls as saved (what a new wallet run loads). */
+    controlsOf: new Map<string, Parameters<Activities['saveSpendControls']>[0]['controls']>(),
+    /** Activities held in flight until released (see hold()). */
+    held: new Map<string, Promise<void>>(),
   };
+  /**
+   * Holds every call of `activity` (by name) once it started, until the
+   * returned release() is called: lets a test land a message while that
+   * activity is in flight.
+   */
+  const hold = (activity: keyof Activities): (() => void) => {
+    let release!: () => void;
+    world.held.set(activity, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      world.held.delete(activity);
+      release();
+    };
+  };
+  const heldIf = (activity: keyof Activities) => world.held.get(activity);
   const calls = {
     customers: [] as Parameters<Activities['ensureStripeCustomer']>[0][],
     sessions: [] as Parameters<Activities['createCheckoutSession']>[0][],
@@ -110,6 +131,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     },
     async saveBillingProjection(p) {
       calls.projections.push(p);
+      await heldIf('saveBillingProjection');
       return true;
     },
     async recordDunningReminder(input) {
@@ -119,15 +141,18 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     },
     async previewPlanChange(input) {
       calls.previews.push(input);
+      await heldIf('previewPlanChange');
       const immediate = (input.timing ?? 'immediate') === 'immediate';
       return { amountDueCents: previewAmount(input.prorationDate), currency: 'usd', prorationDate: immediate ? input.prorationDate : null };
     },
     async applyPlanChange(input) {
       calls.changes.push(input);
+      await heldIf('applyPlanChange');
       return { subscriptionId: input.subscriptionId, status: 'active', currentPeriodEnd: null, itemId: input.itemId, pendingUpdateExpiresAt: null };
     },
     async setCancelAtPeriodEnd(input) {
       calls.cancellations.push(input);
+      await heldIf('setCancelAtPeriodEnd');
       return { subscriptionId: input.subscriptionId, cancelAtPeriodEnd: input.cancel, currentPeriodEnd: null };
     },
     async createTopUpCheckout(input) {
@@ -137,8 +162,12 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async readWorkspaceBilling({ workspaceId }) {
       return { planId: world.planOf.get(workspaceId) ?? 'essential', stripeCustomerId: `cus_for_${workspaceId}` };
     },
+    async loadSpendControls({ workspaceId }) {
+      return world.controlsOf.get(workspaceId) ?? null;
+    },
     async saveSpendControls(input) {
       calls.spendControls.push(input);
+      world.controlsOf.set(input.workspaceId, input.controls);
     },
     async setSpendBlock(input) {
       calls.spendBlocks.push(input);
@@ -150,6 +179,10 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     /** Rating reads the month's spend the test has put in `world.spendOf` ("workspace|YYYY-MM"). */
     async rateAndDebitUsage(input) {
       calls.ratings.push(input);
+      if (world.ratingFailures > 0) {
+        world.ratingFailures--;
+        throw ApplicationFailure.create({ type: 'internal_error', message: 'fake: a row this pass cannot handle', nonRetryable: true });
+      }
       const monthSpentCents = world.spendOf.get(`${input.workspaceId}|${input.month}`) ?? 0;
       return { ratedEvents: 1, debitedCents: 0, balanceCents: 0, monthSpentCents, more: false };
     },
@@ -166,7 +199,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       return { reported: 0, more: false };
     },
     async setInvoicingControls({ controls }) {
-      return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.daysUntilDue ?? null };
+      return { collectionMethod: controls.collectionMethod, daysUntilDue: controls.collectionMethod === 'send_invoice' ? controls.daysUntilDue : null };
     },
     async recordOperatorAction(input) {
       const first = !calls.audits.some((a) => a.workspaceId === input.workspaceId && a.requestId === input.requestId);
@@ -191,7 +224,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       return first;
     },
   };
-  return { activities, calls, world };
+  return { activities, calls, world, hold };
 }
 
 /** Polls `read` until `accept` holds (signals are applied asynchronously). */

@@ -133,6 +133,10 @@ export interface InvoiceOverrides {
   hostedInvoiceUrl?: string | null;
   billingReason?: string;
   withMetadata?: boolean;
+  /** Default charge_automatically (no due date). */
+  collectionMethod?: 'charge_automatically' | 'send_invoice';
+  /** Epoch seconds; send_invoice invoices carry one. */
+  dueDate?: number | null;
 }
 
 /**
@@ -156,7 +160,8 @@ export function invoice(f: Omit<CheckoutFixture, 'checkoutId'>, overrides: Invoi
     currency: 'usd',
     customer: f.customerId,
     billing_reason: overrides.billingReason ?? 'subscription_cycle',
-    collection_method: 'charge_automatically',
+    collection_method: overrides.collectionMethod ?? 'charge_automatically',
+    due_date: overrides.dueDate ?? null,
     hosted_invoice_url: overrides.hostedInvoiceUrl === undefined ? `https://invoice.stripe.com/i/acct_test/${id}` : overrides.hostedInvoiceUrl,
     livemode: false,
     metadata: {},

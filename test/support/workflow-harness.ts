@@ -16,14 +16,39 @@ export interface WorkflowHarness {
   stateOf(workspaceId: string): Promise<WorkspaceState>;
   /** The server's clock: time-skipping moves it, the test's own clock does not. */
   serverNow(): Promise<number>;
+  /**
+   * Stops the worker (its workflows' tasks wait on the server, as when the
+   * worker process is down) and starts a fresh one (empty cache: it replays).
+   */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startWorkflowHarness(taskQueue: string): Promise<WorkflowHarness> {
+export interface HarnessOptions {
+  /**
+   * Cached workflows per worker (the SDK's default when absent). 0 turns
+   * sticky execution off: needed to stop and start workers, because the
+   * time-skipping server never times out a stopped worker's sticky queue
+   * (time is locked), so its workflows' next tasks would wait there forever.
+   */
+  maxCachedWorkflows?: number;
+}
+
+export async function startWorkflowHarness(taskQueue: string, options: HarnessOptions = {}): Promise<WorkflowHarness> {
   const env = await timeSkippingEnv();
   const fake = fakeActivities();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities: fake.activities });
-  const running = worker.run();
+  const bundle = await workflowBundle();
+  const createWorker = () =>
+    Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fake.activities, ...options });
+  let worker: Worker | null = await createWorker();
+  let running: Promise<void> = worker.run();
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    worker = null;
+    await running;
+  };
   const workspaces = new WorkspaceClient(env.client, taskQueue);
   fake.world.workspaces = workspaces;
   return {
@@ -32,9 +57,14 @@ export async function startWorkflowHarness(taskQueue: string): Promise<WorkflowH
     workspaces,
     stateOf: (workspaceId) => env.client.workflow.getHandle(workflowIdFor(workspaceId)).query(stateQuery),
     serverNow: async () => Number(await env.currentTimeMs()),
+    stopWorker,
+    async startWorker() {
+      if (worker) return;
+      worker = await createWorker();
+      running = worker.run();
+    },
     async close() {
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await env.teardown();
     },
   };

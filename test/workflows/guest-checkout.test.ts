@@ -11,6 +11,8 @@ import { uniqueId } from '../support/db';
 import { eventually, TEST_SETTINGS } from '../support/fake-activities';
 import { invoiceChanged, subscriptionChanged } from '../support/facts';
 import { rejection, startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
+import { GUEST_CHECKOUT_WORKFLOW_TYPE, guestWorkflowIdFor, type GuestCheckoutWorkflowInput } from '../../workflows/guest-definitions';
+import type { guestCheckoutWorkflow } from '../../workflows/guest-checkout-workflow';
 
 let h: WorkflowHarness;
 beforeAll(async () => {
@@ -298,4 +300,30 @@ test('a claim whose outcome is unknown answers temporal_unavailable, stays reser
   // Repeating the claim reads the result.
   expect(await claim(g, workspaceId)).toEqual(settled.claim);
   expect((await h.stateOf(workspaceId)).customerId).toBe(g.customerId);
+});
+
+test('with a lowered continue-as-new threshold the guest checkout continues as new, keeps its facts and answers every claim the same', async () => {
+  const checkoutId = newGuestCheckoutId();
+  const args: [GuestCheckoutWorkflowInput] = [{ checkoutId, continueAsNewAfterEvents: 30 }];
+  const started = await h.env.client.workflow.start<typeof guestCheckoutWorkflow>(GUEST_CHECKOUT_WORKFLOW_TYPE, {
+    workflowId: guestWorkflowIdFor(checkoutId),
+    taskQueue: 'guest-checkout-test',
+    args,
+  });
+  const request = guestRequest();
+  await h.workspaces.startGuestCheckout(checkoutId, request);
+  const g = { checkoutId, request, customerId: `cus_guest_${checkoutId}`, sessionId: `cs_guest_${checkoutId}`, subscriptionId: uniqueId('sub_guest') } as Guest;
+  const { created, completed, paid } = await paymentFacts(g);
+  const renewals = await Promise.all([1, 2, 3, 4].map(async () => invoiceChanged({ subscriptionId: g.subscriptionId, invoiceId: uniqueId('in'), occurredAt: await h.serverNow(), status: 'paid' })));
+  for (const fact of [created, completed, paid, ...renewals]) await h.workspaces.deliverGuestFact(checkoutId, fact);
+  await eventually(() => h.workspaces.guestState(checkoutId), (s) => s.facts.length === 7);
+
+  const workspaceId = uniqueId('ws');
+  const answers = await Promise.all([1, 2, 3].map(() => h.workspaces.claimGuestCheckout(checkoutId, { workspaceId, verifiedEmail: request.email })));
+  expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+  expect(answers[0]).toMatchObject({ workspaceId, stripe: { subscriptionId: g.subscriptionId } });
+  expect((await h.env.client.workflow.getHandle(guestWorkflowIdFor(checkoutId)).describe()).runId).not.toBe(started.firstExecutionRunId);
+  // Every fact reached the workspace once.
+  const workspace = await h.stateOf(workspaceId);
+  for (const fact of [created, completed, paid, ...renewals]) expect(workspace.recentEventIds.filter((id) => id === fact.eventId)).toHaveLength(1);
 });

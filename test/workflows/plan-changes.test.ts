@@ -4,7 +4,7 @@
 import type { BillingFact } from '../../src/domain/billing-facts';
 import { billingMode, currentPlan } from '../../src/domain/billing-state';
 import type { Interval, PlanId } from '../../src/domain/plans';
-import { SCHEDULED_CHANGE_LEAD_MS } from '../../workflows/plan-changes';
+import { SCHEDULED_CHANGE_LEAD_MS } from '../../workflows/plan-change-handlers';
 import { uniqueId } from '../support/db';
 import { eventually } from '../support/fake-activities';
 import { invoiceChanged, subscriptionChanged } from '../support/facts';

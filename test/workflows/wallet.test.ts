@@ -2,7 +2,8 @@
 // (alerts once per threshold, block at the cap, unblocked at the month
 // boundary or by a raised cap), top-ups credited once, operator grants.
 import { monthKey, nextMonthStart } from '../../src/domain/spend-rules';
-import { walletStateQuery, walletWorkflowIdFor } from '../../workflows/wallet-definitions';
+import { WALLET_WORKFLOW_TYPE, walletStateQuery, walletWorkflowIdFor, type WalletWorkflowInput } from '../../workflows/wallet-definitions';
+import type { walletWorkflow } from '../../workflows/wallet-workflow';
 import { uniqueId } from '../support/db';
 import { eventually } from '../support/fake-activities';
 import { rejection, startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
@@ -107,5 +108,61 @@ test('a top-up reported twice (session completed and payment intent succeeded) i
     kind: 'grant',
     sourceId: 'CTR-42',
     reason: 'Contract signing credit',
+  });
+});
+
+describe('a wallet that lives for years', () => {
+  const TASK_QUEUE = 'wallet-test';
+  const handleOf = (workspaceId: string) => h.env.client.workflow.getHandle(walletWorkflowIdFor(workspaceId));
+  async function startWallet(workspaceId: string, continueAsNewAfterEvents?: number) {
+    const args: [WalletWorkflowInput] = [{ workspaceId, continueAsNewAfterEvents }];
+    return (await h.env.client.workflow.start<typeof walletWorkflow>(WALLET_WORKFLOW_TYPE, { workflowId: walletWorkflowIdFor(workspaceId), taskQueue: TASK_QUEUE, args }))
+      .firstExecutionRunId;
+  }
+
+  test('under usage that never stops it continues as new by size anyway, carrying pending work: every nudge is rated, every top-up credited once', async () => {
+    const workspaceId = uniqueId('ws');
+    const firstRun = await startWallet(workspaceId, 40);
+    const topUpIds: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      await h.workspaces.usageRecorded(workspaceId);
+      if (i % 12 === 0) {
+        const topUpId = `tu_${uniqueId('r')}`;
+        topUpIds.push(topUpId);
+        await h.workspaces.deliverFact(workspaceId, { kind: 'top_up_paid', eventId: uniqueId('evt'), occurredAt: Date.now(), topUpId, amountCents: 1_000, currency: 'usd' });
+      }
+    }
+    const ratingsAfterLastNudge = h.fake.calls.ratings.filter((r) => r.workspaceId === workspaceId).length;
+    await h.workspaces.usageRecorded(workspaceId);
+    await eventually(async () => h.fake.calls.ratings.filter((r) => r.workspaceId === workspaceId).length, (n) => n > ratingsAfterLastNudge);
+    const credited = await eventually(
+      async () => h.fake.calls.credits.filter((c) => c.workspaceId === workspaceId).map((c) => c.sourceId),
+      (ids) => ids.length >= topUpIds.length,
+    );
+    expect([...credited].sort()).toEqual([...topUpIds].sort());
+    expect((await handleOf(workspaceId).describe()).runId).not.toBe(firstRun);
+    expect((await handleOf(workspaceId).fetchHistory()).events!.length).toBeLessThan(120);
+  });
+
+  test('a run started afresh (the workflow was terminated) still knows the Business spend controls', async () => {
+    const workspaceId = await businessWorkspace();
+    await h.workspaces.setSpendControls(workspaceId, controls);
+    await handleOf(workspaceId).terminate('operator restarts the wallet');
+    await spend(workspaceId, 6_000);
+    expect((await walletOf(workspaceId)).controls).toEqual(controls);
+    expect(alertsOf(workspaceId)).toEqual([`${monthKey(await h.serverNow())}:50`]);
+  });
+
+  test('a pass that fails for a reason retries cannot fix does not end the wallet: it tries again later', async () => {
+    const workspaceId = uniqueId('ws');
+    await startWallet(workspaceId);
+    h.fake.world.ratingFailures = 1;
+    const ratings = () => h.fake.calls.ratings.filter((r) => r.workspaceId === workspaceId).length;
+    await h.workspaces.usageRecorded(workspaceId);
+    await eventually(async () => ratings(), (n) => n === 1);
+    await h.env.sleep(2 * 60_000);
+    await eventually(async () => ratings(), (n) => n >= 2);
+    expect((await handleOf(workspaceId).describe()).status.name).toBe('RUNNING');
+    expect((await walletOf(workspaceId)).ratingPasses).toBeGreaterThanOrEqual(1);
   });
 });

@@ -9,7 +9,7 @@ import { ValidationError } from '../../domain/errors';
 import { topUpRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { spendControlsSchema } from '../../domain/spend-rules';
 import { validateUsageBatch } from '../../domain/usage';
-import { recordUsage } from '../../metering/record-usage';
+import { recordUsage, withdrawNudge } from '../../metering/record-usage';
 import { readSpendOversight } from '../../read-model/spend-oversight-reader';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
@@ -42,8 +42,13 @@ export function walletRouter(deps: WalletRouteDeps): Router {
       );
     }
     const recorded = await recordUsage(deps.prisma, workspaceId, batch.events);
-    // Also nudged when everything was a duplicate: a retry after a failed nudge must not strand events.
-    await deps.workspaces.usageRecorded(workspaceId);
+    if (recorded.nudge) {
+      await deps.workspaces.usageRecorded(workspaceId).catch(async (err: unknown) => {
+        // The retry of this batch must signal again; if even this fails, the request goes stale and a later batch does.
+        await withdrawNudge(deps.prisma, workspaceId, recorded.nudge!).catch(() => undefined);
+        throw err;
+      });
+    }
     res.status(202).json({ accepted: recorded.accepted, duplicates: recorded.duplicates, rejected: 0 });
   });
 

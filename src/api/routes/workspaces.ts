@@ -6,8 +6,7 @@ import type { PrismaClient } from '@prisma/client';
 import type { AccessService } from '../../access/access-service';
 import { billingView } from '../../domain/projection';
 import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
-import { readBillingProjection } from '../../read-model/billing-projection-reader';
-import { readWallet } from '../../read-model/wallet-reader';
+import { readBillingSnapshot } from '../../read-model/billing-projection-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import { parseInput } from '../validate';
 
@@ -17,6 +16,8 @@ export interface WorkspaceRouteDeps {
   prisma: PrismaClient;
   workspaces: Pick<WorkspaceClient, 'startCheckout' | 'previewPlanChange' | 'applyPlanChange' | 'cancelPendingChange'>;
   walletMinimumCents: number;
+  /** The clock /billing evaluates the snapshot at (the access service has its own, default Date.now). */
+  now: () => number;
 }
 
 export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
@@ -49,11 +50,9 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
 
   router.get('/workspaces/:workspaceId/billing', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
-    const [projection, wallet] = await Promise.all([
-      readBillingProjection(deps.prisma, workspaceId),
-      readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
-    ]);
-    res.json(billingView(projection, wallet));
+    // One snapshot, evaluated at this instant exactly as /access evaluates it.
+    const snapshot = await readBillingSnapshot(deps.prisma, workspaceId, deps.walletMinimumCents);
+    res.json(billingView(snapshot, deps.now()));
   });
 
   return router;
