@@ -106,8 +106,11 @@ test('failure → reminders → expiry → payment: every notification delivered
   expect(failed.body.data).toMatchObject({ graceEndsAt: recovering.grace.endsAt, unpaidInvoice: { id: unpaid.id } });
 
   // Operators see them delivered, each with its two attempts.
-  const listed = await api(`/v1/operator/notifications?workspaceId=${f.workspaceId}`, {}, TEST_SECRETS.OPERATOR_API_TOKEN);
-  expect(listed.status).toBe(200);
+  // (The receiver has answered; the dispatcher records each delivery right after.)
+  const listed = await eventually(
+    () => api(`/v1/operator/notifications?workspaceId=${f.workspaceId}`, {}, TEST_SECRETS.OPERATOR_API_TOKEN),
+    (r) => r.status === 200 && r.body.notifications.every((n: Json) => n.status === 'delivered'),
+  );
   expect(listed.body.notifications).toHaveLength(expected.length);
   for (const n of listed.body.notifications) {
     expect(n).toMatchObject({ status: 'delivered', round: 1, attempts: 2 });

@@ -110,9 +110,12 @@ test('failure → reminders at 0d, 3d, 6d → expiry → payment: every notifica
   expect(r3.data).toMatchObject({ offset: '3d', dueAt: new Date(failedAt + 3 * DAY).toISOString(), graceEndsAt: new Date(endsAt).toISOString() });
   expect(restored.data).toMatchObject({ previousMode: 'enforced_recovery', plan: { id: 'plus', interval: 'month' } });
 
-  const rows = await h.prisma.notification.findMany({ where: { workspaceId: f.workspaceId } });
+  // The receiver has answered; the dispatcher records the delivery right after.
+  const rows = await eventually(
+    () => h.prisma.notification.findMany({ where: { workspaceId: f.workspaceId }, select: { status: true } }),
+    (r) => r.every((x) => x.status === 'delivered'),
+  );
   expect(rows).toHaveLength(7);
-  expect(rows.every((r) => r.status === 'delivered')).toBe(true);
 });
 
 test('a receiver answering 503 holds up nothing: the lifecycle runs on and everything arrives, once it answers, under the same ids', async () => {
