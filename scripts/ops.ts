@@ -2,7 +2,8 @@
 // directly (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE;
 // defaults 127.0.0.1:7233, default, billing) through the API's own
 // WorkspaceClient, so actions are the same validated Updates the operator
-// routes send, recorded with actor "ops-cli".
+// routes send, recorded with actor "ops-cli". `timeline` and `backtest` also
+// read PostgreSQL (DATABASE_URL); `backtest` needs no Temporal.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DomainError } from '../src/domain/errors';
@@ -11,7 +12,12 @@ import { summarizeState, type StateSummary } from '../src/domain/state-summary';
 import { guestStatus, type GuestCheckoutState } from '../src/domain/guest-checkout';
 import { GUEST_CHECKOUTS_QUERY, OPERATOR_QUERY_NAMES, resolveOperatorQuery } from '../src/temporal/operator-queries';
 import { WorkspaceClient } from '../src/temporal/workspace-client';
+import { createPrisma } from '../src/infra/prisma';
+import { runBacktest } from '../src/read-model/usage-backtest';
+import { readWorkspaceTimeline } from '../src/read-model/workspace-timeline';
+import { timelineQuerySchema } from '../src/domain/timeline/timeline';
 import type { OperatorActionResult } from '../workflows/definitions';
+import { backtestRequestFromArgs, printBacktest, printTimeline, UsageError } from './ops/answers';
 
 const ACTOR = 'ops-cli';
 const USAGE = `usage: npm run ops -- <command> [args]
@@ -25,11 +31,17 @@ const USAGE = `usage: npm run ops -- <command> [args]
   grant-credit <workspaceId> --amount 2500 --reason "..." --reference TICKET-1
   guests [--all]                      guest checkouts paid and not claimed (flagged first); --all: every running one
   show-guest <checkoutId>             a guest checkout's state
+  timeline <workspaceId> [--limit 200] [--from ISO] [--to ISO] [--json]
+                                      why the workspace is in its state: the facts and decisions behind it, oldest first
+  backtest --rates <file.json> [--from ISO] [--to ISO] [--workspace <id>] [--json]
+                                      recorded usage re-rated under a proposed rate card (writes nothing)
 
   every action takes --request-id <id> (default: a new one; repeat it to retry safely)
-environment: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE (billing)`;
+environment: TEMPORAL_ADDRESS (127.0.0.1:7233), TEMPORAL_NAMESPACE (default), TEMPORAL_TASK_QUEUE (billing),
+             DATABASE_URL (postgresql://billing:billing@127.0.0.1:5432/billing; timeline and backtest)`;
 
-class UsageError extends Error {}
+const DEFAULT_DATABASE_URL = 'postgresql://billing:billing@127.0.0.1:5432/billing';
+const database = () => createPrisma(process.env.DATABASE_URL || DEFAULT_DATABASE_URL, 2);
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
@@ -105,7 +117,21 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const all = rest.includes('--all');
-  const { positional, flags } = parseArgs(rest.filter((a) => a !== '--all'));
+  const asJson = rest.includes('--json');
+  const { positional, flags } = parseArgs(rest.filter((a) => a !== '--all' && a !== '--json'));
+  if (command === 'backtest') {
+    // Reads PostgreSQL only: no Temporal needed.
+    const request = backtestRequestFromArgs(flags);
+    const prisma = database();
+    try {
+      const result = await runBacktest(prisma, request);
+      if (asJson) console.log(JSON.stringify(result, null, 2));
+      else printBacktest(result);
+    } finally {
+      await prisma.$disconnect();
+    }
+    return;
+  }
   const address = process.env.TEMPORAL_ADDRESS || '127.0.0.1:7233';
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
   const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((err: unknown) => {
@@ -184,6 +210,20 @@ async function main(argv: string[]): Promise<void> {
       }
       case 'show-guest': {
         printGuest(await workspaces.guestState(need(positional[0], '<checkoutId>')));
+        return;
+      }
+      case 'timeline': {
+        const id = workspaceId();
+        const query = timelineQuerySchema.safeParse({ limit: flags.limit, from: flags.from, to: flags.to });
+        if (!query.success) throw new UsageError(query.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; '));
+        const prisma = database();
+        try {
+          const timeline = await readWorkspaceTimeline({ prisma, histories: workspaces }, id, query.data);
+          if (asJson) console.log(JSON.stringify(timeline, null, 2));
+          else printTimeline(timeline);
+        } finally {
+          await prisma.$disconnect();
+        }
         return;
       }
       default:

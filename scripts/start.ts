@@ -8,20 +8,45 @@
 //   4. The worker, then the API (PORT, default 3000), once /healthz answers
 //      a summary box says where everything is.
 //
-// Missing secrets get printed development-only defaults. Ctrl-C or SIGTERM
-// stops the children newest first (SIGTERM, SIGKILL after 10 s) and exits 0;
-// a child dying on its own stops everything and exits 1. Ports can be moved
-// with TEMPORAL_DEV_PORT, TEMPORAL_UI_PORT and STRIPE_MOCK_PORT.
+// Missing secrets get printed development-only defaults. The children's JSON
+// log lines are shown pretty-printed (--json-logs keeps them raw). One
+// Ctrl-C or SIGTERM stops the children newest first, each drained (SIGTERM,
+// SIGKILL only after its own drain time) and exits 0; a second Ctrl-C a
+// moment later kills everything at once; a child dying on its own stops
+// everything and exits 1. Ports can be moved with TEMPORAL_DEV_PORT,
+// TEMPORAL_UI_PORT and STRIPE_MOCK_PORT, the .data folder with
+// LOCAL_DATA_DIR. `--demo` runs `npm run demo` once everything answers.
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
 import { projectRoot } from '../src/infra/binaries';
-import { isPortFree, spawnManaged, startStripeMock, startTemporalDevServer, waitForHttp } from '../src/infra/dev-servers';
+import { isPortFree, spawnManaged, startStripeMock, startTemporalDevServer, waitForHttp, waitUntil } from '../src/infra/dev-servers';
 import { ensureLocalPostgres, migrate } from './start/database';
-import { isUnset, LOCAL_DEFAULTS, LOCAL_PORTS, redactUrl, TEMPORAL_DB_FILE } from './start/local-defaults';
+import { isUnset, LOCAL_DEFAULTS, LOCAL_PORTS, localDataDir, redactUrl } from './start/local-defaults';
 import { printBox } from './start/summary';
+import { demoOptionsFromEnv } from './demo/options';
+import { runDemo } from './demo/run';
+import { createInterruptPolicy } from './start/interrupts';
+import { createLogPrettifier } from './start/pretty-logs';
 import { Supervisor } from './start/supervisor';
 
 const log = (message: string) => process.stdout.write(`[start] ${message}\n`);
+
+const USAGE = 'usage: npm start [-- --demo] [-- --json-logs]';
+const flags = new Set(process.argv.slice(2));
+for (const flag of flags) {
+  if (flag !== '--demo' && flag !== '--json-logs') {
+    process.stderr.write(`[start] unknown option ${flag}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+/** The API's and the worker's JSON lines, as a person reads them (raw with --json-logs). */
+const formatJsonLogs = flags.has('--json-logs') ? undefined : createLogPrettifier({ colorize: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
+
+// Each child gets longer than its own drain before SIGKILL: the API gives
+// in-flight requests 15 s (src/server.ts), the worker gives in-flight
+// activities SHUTDOWN_GRACE_MS = 20 s (src/worker.ts).
+const API_STOP_TIMEOUT_MS = 20_000;
+const WORKER_STOP_TIMEOUT_MS = 30_000;
 
 let exitCode = 0;
 const supervisor = new Supervisor(log, (child, description) => {
@@ -37,17 +62,22 @@ async function shutdown(code: number): Promise<void> {
   process.exit(exitCode);
 }
 
-let signals = 0;
+// One Ctrl-C drains everything in order; its echoes (npm forwards the
+// signal a second time) are ignored; a second Ctrl-C later kills at once.
+const interrupt = createInterruptPolicy();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals === 1) {
-      log(`${signal}: stopping (again to kill at once)`);
-      void shutdown(0);
-    } else {
-      log(`${signal} again: killing everything`);
-      supervisor.killAll();
-      process.exit(130);
+    switch (interrupt(performance.now())) {
+      case 'drain':
+        log(`${signal}: stopping everything in order (press Ctrl-C again to kill at once)`);
+        void shutdown(0);
+        return;
+      case 'ignore':
+        return;
+      case 'kill':
+        log(`${signal} again: killing everything`);
+        supervisor.killAll();
+        process.exit(130);
     }
   });
 }
@@ -97,13 +127,23 @@ async function main(): Promise<void> {
       ? startTemporalDevServer({
           port: LOCAL_PORTS.temporal,
           uiPort: LOCAL_PORTS.temporalUi,
-          dbFile: path.join(projectRoot, TEMPORAL_DB_FILE),
+          dbFile: path.join(localDataDir(env), 'temporal.db'),
           namespace: env.TEMPORAL_NAMESPACE || 'default',
           output: 'prefixed',
           ownProcessGroup: true,
+          // Its own shutdown is chatty (warnings about connections it is closing); nothing to act on.
+          formatLine: (line) => (supervisor.isStopping ? undefined : line),
         })
       : undefined,
-    startStripe ? startStripeMock({ port: LOCAL_PORTS.stripeMock, output: 'quiet', ownProcessGroup: true }) : undefined,
+    startStripe
+      ? startStripeMock({
+          port: LOCAL_PORTS.stripeMock,
+          output: 'prefixed',
+          ownProcessGroup: true,
+          // One line per request and per response; the full form data of each request is too much for a terminal.
+          formatLine: (line) => (line.startsWith('Request data') && !flags.has('--json-logs') ? undefined : line),
+        })
+      : undefined,
   ]);
   // Register whatever did start before reporting what did not, so it is stopped too.
   const temporal = temporalStart.status === 'fulfilled' ? temporalStart.value : undefined;
@@ -131,13 +171,41 @@ async function main(): Promise<void> {
 
   // 4. The engine: worker first (it polls the task queue), then the API.
   const entry = (file: string) => ['--import', 'tsx', path.join(projectRoot, 'src', file)];
-  const worker = spawnManaged('worker', process.execPath, entry('worker.ts'), { env, cwd: projectRoot, ownProcessGroup: true, color: 33 });
-  supervisor.add(worker);
+  let workerStarted = false;
+  const worker = spawnManaged('worker', process.execPath, entry('worker.ts'), {
+    env,
+    cwd: projectRoot,
+    ownProcessGroup: true,
+    color: 33,
+    formatLine: formatJsonLogs,
+    // src/worker.ts logs this (at info) just before it starts polling the task queue.
+    onLine: (line) => {
+      if (line.includes('"msg":"worker started"')) workerStarted = true;
+    },
+  });
+  supervisor.add(worker, WORKER_STOP_TIMEOUT_MS);
   // A larger young generation keeps GC pauses out of /access's p99 (see README).
-  const api = spawnManaged('api', process.execPath, ['--max-semi-space-size=32', ...entry('server.ts')], { env, cwd: projectRoot, ownProcessGroup: true, color: 36 });
-  supervisor.add(api);
+  const api = spawnManaged('api', process.execPath, ['--max-semi-space-size=32', ...entry('server.ts')], {
+    env,
+    cwd: projectRoot,
+    ownProcessGroup: true,
+    color: 36,
+    formatLine: formatJsonLogs,
+  });
+  supervisor.add(api, API_STOP_TIMEOUT_MS);
   const apiUrl = `http://127.0.0.1:${config.PORT}`;
   await waitForHttp(`${apiUrl}/healthz`, { timeoutMs: 120_000, process: api, what: 'the API', accept: (status) => status === 200 });
+  checkpoint();
+  // The summary comes once the worker runs workflows too (it bundles them
+  // first, which takes a few seconds); with LOG_LEVEL above info there is no line to wait for.
+  if (['trace', 'debug', 'info'].includes(config.LOG_LEVEL)) {
+    await waitUntil(
+      async () => {
+        if (!workerStarted) throw new Error('no "worker started" line yet');
+      },
+      { timeoutMs: 120_000, process: worker, what: 'the worker' },
+    );
+  }
   checkpoint();
 
   const devOnly = (name: string, value: string) => (defaulted.has(name) ? `${value}  (development only)` : '(from your environment)');
@@ -156,9 +224,26 @@ async function main(): Promise<void> {
     ],
     [
       `Try: curl -H 'Authorization: Bearer ${defaulted.has('APP_API_TOKEN') ? config.APP_API_TOKEN : '$APP_API_TOKEN'}' ${apiUrl}/v1/plans`,
-      'Ctrl-C stops everything.',
+      flags.has('--demo') ? 'Demo workspaces: being created below (npm run demo).' : 'Demo workspaces in every billing state: npm run demo (in another terminal).',
+      'Ctrl-C stops everything (drained, in order); Ctrl-C again a moment later kills it at once.',
     ],
   );
+
+  if (flags.has('--demo')) {
+    // The user's environment says what the printed ops commands need; the engine's config says the rest.
+    const options = {
+      ...demoOptionsFromEnv({ ...process.env, PORT: String(config.PORT) }),
+      appToken: config.APP_API_TOKEN,
+      operatorToken: config.OPERATOR_API_TOKEN,
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+      gracePeriodMs: config.BILLING_GRACE_PERIOD,
+      webUiUrl: temporal?.uiUrl,
+    };
+    // A failing demo is reported; the engine keeps running.
+    await runDemo(options).catch((error: unknown) => {
+      if (!supervisor.isStopping) log(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
 }
 
 main().catch((error: unknown) => {

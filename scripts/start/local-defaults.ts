@@ -1,6 +1,8 @@
 // What `npm start` fills in when a variable is unset. Development only: these
 // values are printed on every start and must never reach production.
+import path from 'node:path';
 import type { Config } from '../../src/config';
+import { projectRoot } from '../../src/infra/binaries';
 
 type Defaults = Partial<Record<keyof Config, string>>;
 
@@ -20,8 +22,14 @@ export const LOCAL_PORTS = {
   stripeMock: portFromEnv('STRIPE_MOCK_PORT', 12111),
 };
 
-/** Where the dev server keeps workflows between runs (git-ignored). */
-export const TEMPORAL_DB_FILE = '.data/temporal.db';
+/**
+ * Where `npm start` keeps local state between runs: the dev server's
+ * workflows in `temporal.db`. Default `.data/` (git-ignored); LOCAL_DATA_DIR
+ * moves it, e.g. for a second copy side by side or a test.
+ */
+export function localDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LOCAL_DATA_DIR ? path.resolve(env.LOCAL_DATA_DIR) : path.join(projectRoot, '.data');
+}
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

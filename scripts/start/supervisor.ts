@@ -2,8 +2,11 @@
 // and brings everything down when one of them dies on its own.
 import type { ManagedProcess } from '../../src/infra/dev-servers';
 
+/** How long a child gets to stop after SIGTERM before SIGKILL, unless `add` says otherwise. */
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
 export class Supervisor {
-  private readonly children: ManagedProcess[] = [];
+  private readonly children: { process: ManagedProcess; stopTimeoutMs: number }[] = [];
   private stopping: Promise<void> | undefined;
 
   /** @param onUnexpectedExit called once when a child exits while we are not stopping. */
@@ -16,29 +19,30 @@ export class Supervisor {
     return this.stopping !== undefined;
   }
 
-  add(child: ManagedProcess): void {
-    this.children.push(child);
+  /** @param stopTimeoutMs longer than the child's own drain, so a clean stop is never cut short. */
+  add(child: ManagedProcess, stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS): void {
+    this.children.push({ process: child, stopTimeoutMs });
     void child.exited.then(({ code, signal }) => {
       if (this.isStopping) return;
       this.onUnexpectedExit(child, signal ? `was killed by ${signal}` : `exited with code ${code}`);
     });
   }
 
-  /** SIGTERM each child, newest first, waiting up to `timeoutMs` before SIGKILL. */
-  stopAll(timeoutMs = 10_000): Promise<void> {
+  /** SIGTERM each child, newest first, waiting for it (up to its stop timeout, then SIGKILL) before the next. */
+  stopAll(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const child of [...this.children].reverse()) {
+      for (const { process: child, stopTimeoutMs } of [...this.children].reverse()) {
         if (!child.isRunning()) continue;
         this.log(`stopping ${child.name} (pid ${child.pid})`);
-        const { code, signal } = await child.stop(timeoutMs);
+        const { code, signal } = await child.stop(stopTimeoutMs);
         this.log(`${child.name} stopped (${signal ? signal : `exit code ${code}`})`);
       }
     })();
     return this.stopping;
   }
 
-  /** Second Ctrl-C: no more waiting. */
+  /** A second, later Ctrl-C: no more waiting. */
   killAll(): void {
-    for (const child of this.children) child.kill();
+    for (const { process: child } of this.children) child.kill();
   }
 }

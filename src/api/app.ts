@@ -17,6 +17,7 @@ import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
 import { guestCheckoutRouter } from './routes/guest-checkout';
 import { operatorRouter } from './routes/operator';
+import { operatorAnswersRouter } from './routes/operator-answers';
 import { plansRouter } from './routes/plans';
 import { walletRouter } from './routes/wallet';
 import { webhooksRouter } from './routes/webhooks';
@@ -46,6 +47,7 @@ export interface AppDeps {
     | 'deliverGuestFact'
     | 'startGuestCheckout'
     | 'claimGuestCheckout'
+    | 'workflowHistory'
   >;
   /** The /access hot path (started and stopped by the owner of the app). */
   access: Pick<AccessService, 'check'>;
@@ -130,6 +132,7 @@ export function createApp(deps: AppDeps): express.Express {
   operator.use(requireBearer(config.OPERATOR_API_TOKEN, 'billing-operator'));
   operator.use(express.json({ limit: '1mb' }));
   operator.use(operatorRouter({ workspaces: deps.workspaces, prisma: deps.prisma }));
+  operator.use(operatorAnswersRouter({ workspaces: deps.workspaces, prisma: deps.prisma }));
   operator.use((req, _res, next) => next(new DomainError('not_found', `No operator route for ${req.method} ${req.path}.`)));
   if (metrics) operator.use(metrics.rememberRoute);
   app.use('/v1/operator', operator);

@@ -32,6 +32,8 @@ import {
   notificationListSchema,
   notificationViewSchema,
 } from '../domain/notification-schemas';
+import { backtestRequestSchema, backtestResultSchema } from '../domain/backtest';
+import { timelineQuerySchema, timelineSchema } from '../domain/timeline/timeline';
 import { usageBatchSchema } from '../domain/usage';
 import {
   accessResponseSchema,
@@ -312,6 +314,43 @@ export function openApiDocument() {
       },
     });
   }
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/operator/workspaces/{workspaceId}/timeline',
+    summary: 'Operator: why the workspace is in its state — the ordered facts and decisions behind it',
+    description:
+      'Built from the histories of workspace/{id} and wallet/{id} (back through continue-as-new) and the stripe_event, operator_audit, wallet_entry, ' +
+      'dunning_reminder, spend_alert and sales_lead tables. Each entry: time, kind, one line, and its source (workflow id + run + event id, Stripe event id, table rows). ' +
+      'Bounded: the newest `limit` entries in [from, to), oldest first; `truncated` says older ones exist. Reads only.',
+    security: operatorSecurity,
+    request: { params: workspace, query: timelineQuerySchema },
+    responses: {
+      200: json(timelineSchema, 'The timeline'),
+      400: problem('validation_failed: invalid workspace id, limit, from or to (every offending field listed)'),
+      401: problem('Operator token required'),
+      404: problem('workspace_not_found: no workflow and no billing record of this workspace'),
+      503: problem('temporal_unavailable or database_unavailable'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/operator/backtests',
+    summary: 'Operator: re-rate recorded usage under a proposed rate card, per workspace and in total, exact to the cent',
+    description:
+      'Usage (usage_event, by occurredAt in [from, to)) is rated with the engine\'s own exact rating, current and proposed, in one read-only transaction, ' +
+      'page by page. Enterprise contract prices stay in force under the proposal; each workspace starts from a zero carry and reports the remainder below one cent. ' +
+      'Plan prices, when proposed, are compared per billing period for self-serve subscriptions. Writes nothing.',
+    security: operatorSecurity,
+    request: { body: body(backtestRequestSchema) },
+    responses: {
+      200: json(backtestResultSchema, 'Current, proposed and difference in cents, per workspace and in total'),
+      400: problem('validation_failed: every offending field listed, e.g. body.rates.requestFamilies.wafx'),
+      401: problem('Operator token required'),
+      404: problem('workspace_not_found: the workspaceId has no billing record and no recorded usage'),
+      500: problem('internal_error: a recorded usage event cannot be rated (unknown family or environment)'),
+      503: problem('database_unavailable'),
+    },
+  });
   registry.registerPath({
     method: 'post',
     path: '/webhooks/stripe',

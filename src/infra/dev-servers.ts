@@ -47,6 +47,15 @@ export interface SpawnOptions {
   /** Line prefix colour on a terminal (ANSI code, e.g. 36 for cyan). */
   color?: number;
   /**
+   * Rewrites each line before it is shown in `prefixed` mode (e.g. `npm
+   * start` pretty-prints JSON logs); a result with several lines gets the
+   * prefix on each, and undefined hides it. recentOutput() keeps the lines
+   * as printed by the child.
+   */
+  formatLine?: (line: string) => string | undefined;
+  /** Called with every line the child prints (both streams), e.g. to notice a readiness message. */
+  onLine?: (line: string) => void;
+  /**
    * Run in its own process group. Then a terminal's Ctrl-C reaches only us
    * and we decide the order in which children stop (`npm start`); without
    * it, whoever kills our process group kills the child too (tests, CI).
@@ -94,7 +103,11 @@ export function spawnManaged(name: string, command: string, args: string[], opti
     const emit = (line: string) => {
       recent.push(line);
       if (recent.length > RECENT_LINES) recent.shift();
-      if (output === 'prefixed') sink.write(`${prefix}${line}\n`);
+      options.onLine?.(line);
+      if (output !== 'prefixed') return;
+      const shown = options.formatLine ? options.formatLine(line) : line;
+      if (shown === undefined) return;
+      sink.write(`${shown.split('\n').map((part) => `${prefix}${part}`).join('\n')}\n`);
     };
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
@@ -307,6 +320,8 @@ export interface TemporalDevServerOptions {
   output?: OutputMode;
   /** Name used as the output prefix (default `temporal`). */
   name?: string;
+  /** See SpawnOptions.formatLine. */
+  formatLine?: SpawnOptions['formatLine'];
   startTimeoutMs?: number;
   /** See SpawnOptions.ownProcessGroup. */
   ownProcessGroup?: boolean;
@@ -350,6 +365,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     output: options.output ?? 'quiet',
     color: 35,
     ownProcessGroup: options.ownProcessGroup,
+    formatLine: options.formatLine,
   });
   const address = `${ip}:${port}`;
   const stop = async () => {
@@ -386,6 +402,8 @@ export interface StripeMockOptions {
   startTimeoutMs?: number;
   /** See SpawnOptions.ownProcessGroup. */
   ownProcessGroup?: boolean;
+  /** See SpawnOptions.formatLine. */
+  formatLine?: SpawnOptions['formatLine'];
 }
 
 export interface StripeMock {
@@ -410,7 +428,7 @@ export async function startStripeMock(options: StripeMockOptions = {}): Promise<
     options.name ?? 'stripe-mock',
     binaryPath('stripeMock'),
     ['-http-addr', `${host}:${port}`, '-https-addr', `${host}:0`],
-    { env, output: options.output ?? 'quiet', color: 34, ownProcessGroup: options.ownProcessGroup },
+    { env, output: options.output ?? 'quiet', color: 34, ownProcessGroup: options.ownProcessGroup, formatLine: options.formatLine },
   );
   const url = `http://${host}:${port}`;
   const stop = async () => {

@@ -65,6 +65,8 @@ import {
   type WalletWorkflowInput,
 } from '../../workflows/wallet-definitions';
 import type { walletWorkflow } from '../../workflows/wallet-workflow';
+import type { WorkflowHistory } from '../domain/timeline/history-records';
+import { readWorkflowHistory, type HistoryReadOptions } from './workflow-history';
 import type { workspaceWorkflow } from '../../workflows/workspace-workflow';
 
 const RPC_DEADLINE_MS = 5_000;
@@ -74,6 +76,8 @@ const NO_SUBSCRIPTION = {
   message: 'The workspace has no active subscription; start a checkout instead.',
 };
 const UPDATE_DEADLINE_MS = 60_000;
+/** Reading histories for the timeline: several runs of two workflows. */
+const HISTORY_DEADLINE_MS = 30_000;
 const UNKNOWN_GUEST_CHECKOUT = {
   code: 'guest_checkout_not_found' as const,
   message: `No guest checkout with this id is open (unknown, or it ended: claimed or lapsed checkouts are kept ${GUEST_CHECKOUT_RETENTION_MS / 86_400_000} days).`,
@@ -313,6 +317,11 @@ export class WorkspaceClient {
   /** The workflow's full state (operators, the ops CLI). */
   state(workspaceId: string): Promise<WorkspaceState> {
     return this.updateExisting(workspaceId, (h) => h.query(stateQuery), UNKNOWN_WORKSPACE);
+  }
+
+  /** A workflow's runs back through continue-as-new, for the operators' timeline; null when it never existed. */
+  workflowHistory(workflowId: string, options: HistoryReadOptions): Promise<WorkflowHistory | null> {
+    return this.call(HISTORY_DEADLINE_MS, () => readWorkflowHistory(this.client, workflowId, options));
   }
 
   async ping(): Promise<void> {

@@ -131,6 +131,14 @@ describe('structured request logs', () => {
     expect(JSON.stringify(lines)).not.toContain(TEST_SECRETS.APP_API_TOKEN);
   });
 
+  it('the gateway hot path, the scrape and the liveness probe write no request line (npm start shows every line it gets)', async () => {
+    lines.length = 0;
+    await request(app).get(`/v1/workspaces/${uniqueId('ws')}/access?projectId=p1&environment=production`).set(auth).expect(200);
+    await request(app).get('/metrics').expect(200);
+    await request(app).get('/healthz').expect(200);
+    expect(lines.filter((l) => l.msg === 'request completed')).toEqual([]);
+  });
+
   it('a webhook that cannot reach Temporal is counted as failed and logged with its event, workspace and workflow', async () => {
     const workspaceId = uniqueId('ws');
     const f = { ...checkoutFixture('plus', 'month'), workspaceId };

@@ -1,50 +1,38 @@
-// Stripe-shaped events for tests, built like the pinned API version's
-// objects and signed like Stripe signs them. stripe-mock keeps no state and
-// sends no webhooks, so state transitions in tests come from these.
-import Stripe from 'stripe';
+// Stripe-shaped events for tests: the shared payload builders
+// (scripts/lib/stripe-payloads.ts) with random ids, a clock that moves one
+// second per event, and the suite's webhook secret. stripe-mock keeps no
+// state and sends no webhooks, so state transitions in tests come from these.
 import type { Interval, PlanId } from '../../src/domain/plans';
 import { lookupKey } from '../../src/domain/plans';
+import {
+  checkoutSessionObject,
+  eventPayload,
+  invoiceObject,
+  signedEvent,
+  stripeSignature,
+  subscriptionObject,
+  type InvoiceFields,
+  type StripeEventPayload,
+} from '../../scripts/lib/stripe-payloads';
 import { uniqueId } from './db';
 import { TEST_SECRETS } from './test-env';
 
-const signer = new Stripe(TEST_SECRETS.STRIPE_SECRET_KEY);
 let clock = Math.floor(Date.now() / 1000);
 
-export interface StripeTestEvent {
-  id: string;
-  object: 'event';
-  type: string;
-  created: number;
-  api_version: string;
-  livemode: false;
-  pending_webhooks: number;
-  request: { id: null; idempotency_key: null };
-  data: { object: Record<string, unknown> };
-}
+export type StripeTestEvent = StripeEventPayload;
 
 export function stripeEvent(type: string, object: Record<string, unknown>, created?: number): StripeTestEvent {
   clock += 1;
-  return {
-    id: uniqueId('evt'),
-    object: 'event',
-    type,
-    created: created ?? clock,
-    api_version: Stripe.API_VERSION,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object },
-  };
+  return eventPayload(uniqueId('evt'), type, created ?? clock, object);
 }
 
 /** A Stripe-Signature header for exactly these bytes. */
 export function signatureFor(payload: string, secret = TEST_SECRETS.STRIPE_WEBHOOK_SECRET): string {
-  return signer.webhooks.generateTestHeaderString({ payload, secret });
+  return stripeSignature(payload, secret);
 }
 
 export function signedPayload(event: unknown, secret = TEST_SECRETS.STRIPE_WEBHOOK_SECRET) {
-  const payload = JSON.stringify(event);
-  return { payload, signature: signatureFor(payload, secret) };
+  return signedEvent(event, secret);
 }
 
 export interface CheckoutFixture {
@@ -56,22 +44,19 @@ export interface CheckoutFixture {
   interval: Interval;
 }
 
+const metadataOf = (f: Omit<CheckoutFixture, 'checkoutId'>) => ({ workspaceId: f.workspaceId, planId: f.planId, interval: f.interval });
+
 export function checkoutSession(f: CheckoutFixture, overrides: Record<string, unknown> = {}) {
-  const metadata = { workspaceId: f.workspaceId, planId: f.planId, interval: f.interval };
   return {
-    id: f.checkoutId,
-    object: 'checkout.session',
-    mode: 'subscription',
-    status: 'complete',
-    payment_status: 'paid',
-    customer: f.customerId,
-    subscription: f.subscriptionId,
-    client_reference_id: f.workspaceId,
-    currency: 'usd',
-    livemode: false,
-    metadata,
-    url: null,
-    expires_at: clock + 86_400,
+    ...checkoutSessionObject({
+      id: f.checkoutId,
+      mode: 'subscription',
+      customerId: f.customerId,
+      subscriptionId: f.subscriptionId,
+      clientReferenceId: f.workspaceId,
+      metadata: metadataOf(f),
+      expiresAt: clock + 86_400,
+    }),
     ...overrides,
   };
 }
@@ -81,36 +66,19 @@ export function subscription(
   overrides: { status?: string; currentPeriodEnd?: number; cancelAtPeriodEnd?: boolean; withMetadata?: boolean } = {},
 ) {
   const periodStart = clock;
-  const periodEnd = overrides.currentPeriodEnd ?? periodStart + (f.interval === 'year' ? 365 : 30) * 86_400;
-  return {
+  return subscriptionObject({
     id: f.subscriptionId,
-    object: 'subscription',
-    customer: f.customerId,
+    customerId: f.customerId,
     status: overrides.status ?? 'active',
-    cancel_at_period_end: overrides.cancelAtPeriodEnd ?? false,
-    currency: 'usd',
-    livemode: false,
-    metadata: overrides.withMetadata === false ? {} : { workspaceId: f.workspaceId, planId: f.planId, interval: f.interval },
-    items: {
-      object: 'list',
-      data: [
-        {
-          id: uniqueId('si'),
-          object: 'subscription_item',
-          quantity: 1,
-          current_period_start: periodStart,
-          current_period_end: periodEnd,
-          price: {
-            id: uniqueId('price'),
-            object: 'price',
-            lookup_key: lookupKey(f.planId, f.interval),
-            currency: 'usd',
-            recurring: { interval: f.interval, interval_count: 1 },
-          },
-        },
-      ],
-    },
-  };
+    cancelAtPeriodEnd: overrides.cancelAtPeriodEnd,
+    metadata: overrides.withMetadata === false ? {} : metadataOf(f),
+    itemId: uniqueId('si'),
+    priceId: uniqueId('price'),
+    lookupKey: lookupKey(f.planId, f.interval),
+    interval: f.interval,
+    periodStart,
+    periodEnd: overrides.currentPeriodEnd ?? periodStart + (f.interval === 'year' ? 365 : 30) * 86_400,
+  });
 }
 
 export function checkoutFixture(planId: PlanId = 'plus', interval: Interval = 'month'): CheckoutFixture {
@@ -126,7 +94,7 @@ export function checkoutFixture(planId: PlanId = 'plus', interval: Interval = 'm
 
 export interface InvoiceOverrides {
   id?: string;
-  status?: 'draft' | 'open' | 'paid' | 'void' | 'uncollectible';
+  status?: InvoiceFields['status'];
   amountDue?: number;
   /** Defaults to amountDue while unpaid, 0 once paid or void. */
   amountRemaining?: number;
@@ -139,39 +107,19 @@ export interface InvoiceOverrides {
   dueDate?: number | null;
 }
 
-/**
- * An invoice of a subscription as API 2026-10-28 sends it: the subscription
- * is named in `parent.subscription_details` (with the subscription's metadata
- * snapshot), there is no top-level `subscription` field.
- */
+/** An invoice of the fixture's subscription (see invoiceObject). */
 export function invoice(f: Omit<CheckoutFixture, 'checkoutId'>, overrides: InvoiceOverrides = {}) {
-  const id = overrides.id ?? uniqueId('in');
-  const status = overrides.status ?? 'open';
-  const amountDue = overrides.amountDue ?? 2900;
-  const settled = status === 'paid' || status === 'void';
-  const amountRemaining = overrides.amountRemaining ?? (settled ? 0 : amountDue);
-  return {
-    id,
-    object: 'invoice',
-    status,
-    amount_due: amountDue,
-    amount_paid: status === 'paid' ? amountDue : 0,
-    amount_remaining: amountRemaining,
-    currency: 'usd',
-    customer: f.customerId,
-    billing_reason: overrides.billingReason ?? 'subscription_cycle',
-    collection_method: overrides.collectionMethod ?? 'charge_automatically',
-    due_date: overrides.dueDate ?? null,
-    hosted_invoice_url: overrides.hostedInvoiceUrl === undefined ? `https://invoice.stripe.com/i/acct_test/${id}` : overrides.hostedInvoiceUrl,
-    livemode: false,
-    metadata: {},
-    parent: {
-      type: 'subscription_details',
-      quote_details: null,
-      subscription_details: {
-        subscription: f.subscriptionId,
-        metadata: overrides.withMetadata === false ? {} : { workspaceId: f.workspaceId, planId: f.planId, interval: f.interval },
-      },
-    },
-  };
+  return invoiceObject({
+    id: overrides.id ?? uniqueId('in'),
+    customerId: f.customerId,
+    subscriptionId: f.subscriptionId,
+    subscriptionMetadata: overrides.withMetadata === false ? {} : metadataOf(f),
+    status: overrides.status ?? 'open',
+    amountDueCents: overrides.amountDue ?? 2900,
+    amountRemainingCents: overrides.amountRemaining,
+    hostedInvoiceUrl: overrides.hostedInvoiceUrl,
+    billingReason: overrides.billingReason,
+    collectionMethod: overrides.collectionMethod,
+    dueDate: overrides.dueDate,
+  });
 }
