@@ -88,6 +88,10 @@ export const configSchema = z
     GUEST_CHECKOUT_FLAG_AFTER: duration('GUEST_CHECKOUT_FLAG_AFTER')
       .refine((ms) => ms >= 60_000, 'GUEST_CHECKOUT_FLAG_AFTER must be at least 1m')
       .default(30 * 86_400_000),
+    /** How long the first answer to a request sent with an Idempotency-Key is kept for its retries. */
+    IDEMPOTENCY_KEY_TTL: duration('IDEMPOTENCY_KEY_TTL')
+      .refine((ms) => ms >= 3_600_000, 'IDEMPOTENCY_KEY_TTL must be at least 1h')
+      .default(7 * 86_400_000),
     PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** GET /metrics on the API and the worker's Prometheus exporter. */

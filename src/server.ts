@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { createAccessService } from './access/access-service';
 import { createApp } from './api/app';
+import { pruneIdempotencyKeys } from './api/idempotency';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './infra/logger';
 import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
@@ -27,6 +28,11 @@ async function main(): Promise<void> {
   });
   await access.start();
   const app = createApp({ prisma, stripe, workspaces, access, log, config });
+  // Answers kept for Idempotency-Key retries are bounded by their lifetime.
+  const pruning = setInterval(() => {
+    pruneIdempotencyKeys(prisma, config.IDEMPOTENCY_KEY_TTL).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
+  }, 3_600_000);
+  pruning.unref();
 
   const server: Server = app.listen(config.PORT, () =>
     log.info(
@@ -50,6 +56,7 @@ async function main(): Promise<void> {
     idleSweep.unref();
     server.close(async () => {
       clearInterval(idleSweep);
+      clearInterval(pruning);
       await access.stop();
       await prisma.$disconnect();
       await connection.close();

@@ -11,6 +11,7 @@ import type { WorkspaceClient } from '../temporal/workspace-client';
 import { workflowIdFor } from '../../workflows/definitions';
 import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { requireBearer } from './auth';
+import { idempotency } from './idempotency';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
@@ -60,6 +61,8 @@ export interface AppDeps {
     STRIPE_WEBHOOK_SECRET: string;
     WALLET_MINIMUM_CENTS: number;
     PUBLIC_SALES_CONTACT_URL: string;
+    /** How long answers to requests with an Idempotency-Key are kept (default 7 days). */
+    IDEMPOTENCY_KEY_TTL?: number;
     /** GET /metrics (Prometheus); default true. */
     METRICS_ENABLED?: boolean;
   };
@@ -91,6 +94,7 @@ const guestLogFields = logFields('checkoutId', (guestCheckoutId) => ({ guestChec
 export function createApp(deps: AppDeps): express.Express {
   const { config, log } = deps;
   const metricsEnabled = config.METRICS_ENABLED ?? true;
+  const idempotencyTtl = config.IDEMPOTENCY_KEY_TTL ?? 7 * 86_400_000;
   const metrics = metricsEnabled ? (deps.metrics ?? createApiMetrics()) : undefined;
   const app = express();
   app.disable('x-powered-by');
@@ -131,7 +135,7 @@ export function createApp(deps: AppDeps): express.Express {
   const operator = express.Router();
   operator.use(requireBearer(config.OPERATOR_API_TOKEN, 'billing-operator'));
   operator.use(express.json({ limit: '1mb' }));
-  operator.use(operatorRouter({ workspaces: deps.workspaces, prisma: deps.prisma }));
+  operator.use(operatorRouter({ workspaces: deps.workspaces, prisma: deps.prisma, idempotent: idempotency({ prisma: deps.prisma, principal: 'operator', ttlMs: idempotencyTtl }) }));
   operator.use(operatorAnswersRouter({ workspaces: deps.workspaces, prisma: deps.prisma }));
   operator.use((req, _res, next) => next(new DomainError('not_found', `No operator route for ${req.method} ${req.path}.`)));
   if (metrics) operator.use(metrics.rememberRoute);
@@ -141,11 +145,12 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(requireBearer(config.APP_API_TOKEN, 'billing'));
   v1.use(express.json({ limit: '1mb' }));
   v1.use(plansRouter());
-  v1.use(guestCheckoutRouter({ workspaces: deps.workspaces }));
+  const idempotent = idempotency({ prisma: deps.prisma, principal: 'app', ttlMs: idempotencyTtl });
+  v1.use(guestCheckoutRouter({ workspaces: deps.workspaces, idempotent }));
   v1.use(
-    workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now }),
+    workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }),
   );
-  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS }));
+  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }));
   if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
 

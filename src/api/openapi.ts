@@ -20,7 +20,8 @@ import {
   topUpRequestSchema,
   workspaceIdSchema,
 } from '../domain/schemas';
-import { extendGraceRequestSchema, operatorActionSchema } from '../domain/operator-actions';
+import { extendGraceBodySchema, operatorActionBodySchema } from '../domain/operator-actions';
+import { idempotencyKeySchema } from './idempotency';
 import { spendControlsSchema } from '../domain/spend-rules';
 import { spendOversightSchema } from '../domain/spend-oversight';
 import {
@@ -49,6 +50,8 @@ import {
   salesAssistedProblemSchema,
   rateCardSchema,
   webhookResponseSchema,
+  operatorActionResultSchema,
+  topUpResponseSchema,
 } from '../domain/response-schemas';
 
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -63,6 +66,10 @@ export function openApiDocument() {
   const body = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
   const workspace = z.object({ workspaceId: workspaceIdSchema });
 
+  /** Routes that start something take an Idempotency-Key (src/api/idempotency.ts). */
+  const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
+  const reused = 'idempotency_key_reused (the Idempotency-Key named another request)';
+
   registry.registerPath({
     method: 'get',
     path: '/v1/plans',
@@ -75,14 +82,14 @@ export function openApiDocument() {
     path: '/v1/workspaces/{workspaceId}/checkout',
     summary: 'Start (or resume) a hosted Stripe Checkout for a self-serve plan',
     security,
-    request: { params: workspace, body: { content: { 'application/json': { schema: checkoutRequestSchema } } } },
+    request: { params: workspace, headers: idempotencyHeaders, body: { content: { 'application/json': { schema: checkoutRequestSchema } } } },
     responses: {
       201: json(checkoutResponseSchema, 'Checkout created'),
       200: json(checkoutResponseSchema, 'The open checkout for the same plan, returned again'),
       400: problem('Validation failed (every offending field listed)'),
       401: problem('Missing or wrong token'),
       409: problem(
-        'subscription_active (use plan changes), checkout_in_progress, or payment_recovery_required (billing or enforced recovery, or a subscription waiting for its first payment: pay unpaidInvoice, never a second subscription)',
+        `subscription_active (use plan changes), checkout_in_progress, payment_recovery_required (billing or enforced recovery, or a subscription waiting for its first payment: pay unpaidInvoice, never a second subscription), or ${reused}`,
         conflictProblemSchema,
       ),
       422: problem('sales_assisted (with contactUrl; currentPlanId when the workspace is on Enterprise) or not_purchasable', salesAssistedProblemSchema),
@@ -96,14 +103,14 @@ export function openApiDocument() {
     description: 'A guest-checkout workflow (guest-checkout/{checkoutId}) owns it: the Stripe customer carries the email and no workspace. Enterprise is refused and recorded as a sales lead.',
     security,
     request: {
-      headers: z.object({ 'idempotency-key': z.string().max(255).optional().describe('A retried request with the same key gets the same checkout (other details under it: 409)') }),
+      headers: idempotencyHeaders,
       body: body(guestCheckoutRequestSchema),
     },
     responses: {
       201: json(guestCheckoutResponseSchema, 'Guest checkout created'),
       400: problem('Validation failed (every offending field listed)'),
       401: problem('Missing or wrong token'),
-      409: problem('checkout_in_progress: the Idempotency-Key was used with other details'),
+      409: problem(reused),
       422: problem('sales_assisted (with contactUrl) or not_purchasable'),
       503: problem('temporal_unavailable'),
     },
@@ -115,14 +122,14 @@ export function openApiDocument() {
     description:
       'Works whether the guest paid before or after the claim; a payment webhook during the claim is neither lost nor applied twice. A repeated claim by the same workspace answers the same result.',
     security,
-    request: { params: z.object({ checkoutId: guestCheckoutIdSchema }), body: body(claimRequestSchema) },
+    request: { params: z.object({ checkoutId: guestCheckoutIdSchema }), headers: idempotencyHeaders, body: body(claimRequestSchema) },
     responses: {
       200: json(claimResultSchema, 'Claimed: the workspace holds the customer, subscription and any pending payment'),
       400: problem('Validation failed'),
       401: problem('Missing or wrong token'),
       403: problem('email_mismatch'),
       404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed)'),
-      409: problem('already_claimed, claim_in_progress, nothing_to_claim, or workspace_already_subscribed (naming both subscriptions)'),
+      409: problem(`already_claimed, claim_in_progress, nothing_to_claim, workspace_already_subscribed (naming both subscriptions), or ${reused}`),
       503: problem('temporal_unavailable (the claim stays reserved for this workspace; retry)'),
     },
   });
@@ -154,12 +161,12 @@ export function openApiDocument() {
     path: '/v1/workspaces/{workspaceId}/plan-changes',
     summary: 'Apply a plan change now or schedule it (auto: upgrades now, downgrades at period end; essential: cancel at period end)',
     security,
-    request: { params: workspace, body: { content: { 'application/json': { schema: planChangeRequestSchema } } } },
+    request: { params: workspace, headers: idempotencyHeaders, body: { content: { 'application/json': { schema: planChangeRequestSchema } } } },
     responses: {
       200: json(planChangeResultSchema, 'Applied, scheduled, or held by Stripe until its proration invoice is paid'),
       400: problem('Validation failed'),
       409: problem(
-        'no_active_subscription, no_change, payment_recovery_required (billing recovery, with unpaidInvoice), enforced_recovery (with unpaidInvoice), subscription_not_synced',
+        `no_active_subscription, no_change, payment_recovery_required (billing recovery, with unpaidInvoice), enforced_recovery (with unpaidInvoice), subscription_not_synced, or ${reused}`,
         conflictProblemSchema,
       ),
       422: problem('sales_assisted: the target or the current plan is Enterprise (with contactUrl)', salesAssistedProblemSchema),
@@ -205,8 +212,8 @@ export function openApiDocument() {
     path: '/v1/workspaces/{workspaceId}/wallet/top-ups',
     summary: 'Start a hosted Stripe Checkout (payment mode) adding credit to the wallet; credited once when paid',
     security,
-    request: { params: workspace, body: body(topUpRequestSchema) },
-    responses: { 201: { description: '{ topUpId, checkoutId, url, expiresAt }' }, 400: problem('Validation failed') },
+    request: { params: workspace, headers: idempotencyHeaders, body: body(topUpRequestSchema) },
+    responses: { 201: json(topUpResponseSchema, 'Hosted Checkout opened; the top-up id is stable for a retried Idempotency-Key'), 400: problem('Validation failed'), 409: problem(reused) },
   });
   registry.registerPath({
     method: 'put',
@@ -243,13 +250,13 @@ export function openApiDocument() {
     path: '/v1/operator/notifications/{notificationId}/redeliver',
     summary: 'Operator: send a notification again — a new round of attempts, due now, with the same webhook-id',
     security: operatorSecurity,
-    request: { params: z.object({ notificationId: notificationIdSchema }) },
+    request: { params: z.object({ notificationId: notificationIdSchema }), headers: idempotencyHeaders },
     responses: {
-      202: json(notificationViewSchema, 'Pending again (round + 1, attempts 0); the worker sends it at once'),
-      400: problem('validation_failed: not a notification id'),
+      202: json(notificationViewSchema, 'Pending again (round + 1, attempts 0); the worker sends it at once. A retry with the same Idempotency-Key gets this answer again instead of another round'),
+      400: problem('validation_failed: not a notification id, or a bad Idempotency-Key'),
       401: problem('Operator token required'),
       404: problem('notification_not_found'),
-      409: problem('notification_in_flight: an attempt is being made right now'),
+      409: problem(`notification_in_flight: an attempt is being made right now; or ${reused}`),
     },
   });
   registry.registerPath({
@@ -257,8 +264,8 @@ export function openApiDocument() {
     path: '/v1/operator/workspaces/{workspaceId}/credits',
     summary: 'Operator: grant custom credit to the wallet, with a reason (recorded in the ledger)',
     security: operatorSecurity,
-    request: { params: workspace, body: body(grantCreditRequestSchema) },
-    responses: { 201: { description: 'Granted' }, 200: { description: 'That reference was already granted' }, 401: problem('Operator token required') },
+    request: { params: workspace, headers: idempotencyHeaders, body: body(grantCreditRequestSchema) },
+    responses: { 201: { description: 'Granted' }, 200: { description: 'That reference was already granted' }, 401: problem('Operator token required'), 409: problem(reused) },
   });
   registry.registerPath({
     method: 'get',
@@ -293,24 +300,24 @@ export function openApiDocument() {
     responses: { 200: { description: 'Applied to the Stripe subscription' }, 409: problem('no_active_subscription or not_available_on_plan') },
   });
   const operatorActions: [string, string, z.ZodType][] = [
-    ['grace/extend', 'Operator: move the grace window\'s end later (byMs or untilMs); an expired window extended into the future opens again', extendGraceRequestSchema],
-    ['grace/end', 'Operator: end the grace window as forgiven (no window, no block until newer delinquency evidence)', operatorActionSchema],
-    ['resync', 'Operator: re-read the subscription and its latest invoice from Stripe and apply them', operatorActionSchema],
-    ['scheduled-change/cancel', 'Operator: cancel the scheduled plan change', operatorActionSchema],
+    ['grace/extend', 'Operator: move the grace window\'s end later (byMs or untilMs); an expired window extended into the future opens again', extendGraceBodySchema],
+    ['grace/end', 'Operator: end the grace window as forgiven (no window, no block until newer delinquency evidence)', operatorActionBodySchema],
+    ['resync', 'Operator: re-read the subscription and its latest invoice from Stripe and apply them', operatorActionBodySchema],
+    ['scheduled-change/cancel', 'Operator: cancel the scheduled plan change', operatorActionBodySchema],
   ];
   for (const [suffix, summary, schema] of operatorActions) {
     registry.registerPath({
       method: 'post',
       path: `/v1/operator/workspaces/{workspaceId}/${suffix}`,
       summary,
-      description: 'A validated Update on the workspace workflow with a required reason and requestId (a repeated requestId is applied once); recorded in operator_audit with actor operator-api. Answers the action, what it did and the resulting state summary.',
+      description: 'A validated Update on the workspace workflow with a required reason and a request id (the body\'s requestId, else the one the Idempotency-Key maps to, else random; a repeated request id is applied once); recorded in operator_audit with actor operator-api. Answers the action, what it did and the resulting state summary.',
       security: operatorSecurity,
-      request: { params: workspace, body: body(schema) },
+      request: { params: workspace, headers: idempotencyHeaders, body: body(schema) },
       responses: {
-        200: { description: '{ action, requestId, applied, details, state }' },
-        400: problem('validation_failed (reason of at least 3 characters and requestId required)'),
+        200: json(operatorActionResultSchema, 'The action, what it did and the resulting state summary'),
+        400: problem('validation_failed (a reason of at least 3 characters is required)'),
         404: problem('workspace_not_found or no_pending_change'),
-        409: problem('no_grace_window or no_active_subscription'),
+        409: problem(`no_grace_window, no_active_subscription, or ${reused}`),
       },
     });
   }

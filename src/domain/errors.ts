@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'nothing_to_claim',
   'workspace_already_subscribed',
   'payment_recovery_required',
+  'idempotency_key_reused',
   'enforced_recovery',
   'subscription_not_synced',
   'not_available_on_plan',

@@ -14,16 +14,27 @@ const requestId = z
   .max(128)
   .describe('Idempotency key of the action: a repeated request with it is recorded once');
 
-export const operatorActionSchema = z.strictObject({ reason, requestId, actor: z.string().trim().min(1).max(64).optional() });
-export type OperatorActionRequest = z.infer<typeof operatorActionSchema>;
+const actionShape = { reason, requestId, actor: z.string().trim().min(1).max(64).optional() };
+/** Over HTTP the request id may come from the Idempotency-Key header instead (or is drawn at random). */
+const bodyShape = {
+  ...actionShape,
+  requestId: requestId.optional().describe('Idempotency key of the action; default: derived from the Idempotency-Key header, else random'),
+};
+const extendShape = {
+  byMs: z.number().int().positive().max(90 * 86_400_000).optional().describe('Extend by this long from the later of the current end and now'),
+  untilMs: z.number().int().positive().optional().describe('New end (epoch ms)'),
+};
+const exactlyOneEnd = (r: { byMs?: number; untilMs?: number }) => (r.byMs === undefined) !== (r.untilMs === undefined);
+const exactlyOneEndError = { message: 'Give exactly one of byMs and untilMs', path: ['byMs'] };
 
-export const extendGraceRequestSchema = operatorActionSchema
-  .extend({
-    byMs: z.number().int().positive().max(90 * 86_400_000).optional().describe('Extend by this long from the later of the current end and now'),
-    untilMs: z.number().int().positive().optional().describe('New end (epoch ms)'),
-  })
-  .refine((r) => (r.byMs === undefined) !== (r.untilMs === undefined), { message: 'Give exactly one of byMs and untilMs', path: ['byMs'] });
+/** An operator action as the workflow receives it. */
+export const operatorActionSchema = z.strictObject(actionShape);
+export type OperatorActionRequest = z.infer<typeof operatorActionSchema>;
+export const operatorActionBodySchema = z.strictObject(bodyShape);
+
+export const extendGraceRequestSchema = z.strictObject({ ...actionShape, ...extendShape }).refine(exactlyOneEnd, exactlyOneEndError);
 export type ExtendGraceRequest = z.infer<typeof extendGraceRequestSchema>;
+export const extendGraceBodySchema = z.strictObject({ ...bodyShape, ...extendShape }).refine(exactlyOneEnd, exactlyOneEndError);
 
 export type OperatorDecision = { kind: 'ok'; state: WorkspaceState } | { kind: 'reject'; code: ErrorCode; message: string };
 

@@ -6,13 +6,10 @@
 // to HTTP.
 import { Client, isGrpcServiceError, WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
-import type { PlanChangeRequest } from '../domain/plan-change-rules';
 import { isTopUpFact, type StripeFact } from '../domain/billing-facts';
-import type { TopUpRequest } from '../domain/schemas';
+import type { CheckoutCommand, InvoicingCommand, PlanChangeCommand, TopUpCommand } from '../domain/schemas';
 import type { SpendControls } from '../domain/spend-rules';
 import type { RequestFamily } from '../domain/plans';
-import type { InvoicingControls } from '../../activities/enterprise-controls';
-import type { CheckoutRequest } from '../domain/checkout-rules';
 import type { WorkspaceState } from '../domain/billing-state';
 import type { ExtendGraceRequest, OperatorActionRequest } from '../domain/operator-actions';
 import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
@@ -45,6 +42,7 @@ import {
   WORKSPACE_WORKFLOW_TYPE,
   workflowIdFor,
   type CheckoutResult,
+  type InvoicingResult,
   type OperatorActionResult,
   type PendingChangeView,
   type PlanChangePreviewResult,
@@ -144,11 +142,11 @@ export class WorkspaceClient {
     return this.call(UPDATE_DEADLINE_MS, () => this.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation }));
   }
 
-  startCheckout(workspaceId: string, request: CheckoutRequest): Promise<CheckoutResult> {
+  startCheckout(workspaceId: string, request: CheckoutCommand): Promise<CheckoutResult> {
     return this.workspaceUpdate(workspaceId, startCheckoutUpdate, [request]);
   }
 
-  startTopUp(workspaceId: string, request: TopUpRequest): Promise<TopUpResult> {
+  startTopUp(workspaceId: string, request: TopUpCommand): Promise<TopUpResult> {
     return this.workspaceUpdate(workspaceId, startTopUpUpdate, [request]);
   }
 
@@ -244,7 +242,7 @@ export class WorkspaceClient {
     return this.walletUpdate(workspaceId, setContractPricesUpdate, [prices]);
   }
 
-  setInvoicingControls(workspaceId: string, controls: InvoicingControls): Promise<{ collectionMethod: string; daysUntilDue: number | null }> {
+  setInvoicingControls(workspaceId: string, controls: InvoicingCommand): Promise<InvoicingResult> {
     return this.updateExisting(workspaceId, (h) => h.executeUpdate(setInvoicingControlsUpdate, { args: [controls] }), NO_SUBSCRIPTION);
   }
 
@@ -277,11 +275,11 @@ export class WorkspaceClient {
     }
   }
 
-  previewPlanChange(workspaceId: string, request: PlanChangeRequest): Promise<PlanChangePreviewResult> {
+  previewPlanChange(workspaceId: string, request: PlanChangeCommand): Promise<PlanChangePreviewResult> {
     return this.updateExisting(workspaceId, (h) => h.executeUpdate(previewPlanChangeUpdate, { args: [request] }), NO_SUBSCRIPTION);
   }
 
-  applyPlanChange(workspaceId: string, request: PlanChangeRequest): Promise<PlanChangeResult> {
+  applyPlanChange(workspaceId: string, request: PlanChangeCommand): Promise<PlanChangeResult> {
     return this.updateExisting(workspaceId, (h) => h.executeUpdate(applyPlanChangeUpdate, { args: [request] }), NO_SUBSCRIPTION);
   }
 

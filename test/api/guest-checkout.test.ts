@@ -266,11 +266,12 @@ describe('Idempotency-Key on POST /v1/checkout/guest', () => {
     const retry = await request(h.app).post('/v1/checkout/guest').set(auth).set('Idempotency-Key', key).send(body);
     expect(first.status).toBe(201);
     expect(retry.body).toEqual(first.body);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
     expect(recorder.requests.filter((r) => r.path === '/v1/checkout/sessions' && r.form['metadata[guestCheckoutId]'] === first.body.checkoutId)).toHaveLength(1);
 
     const other = await request(h.app).post('/v1/checkout/guest').set(auth).set('Idempotency-Key', key).send({ ...body, planId: 'business' });
     expect(other.status).toBe(409);
-    expect(other.body.code).toBe('checkout_in_progress');
+    expect(other.body.code).toBe('idempotency_key_reused');
     // Without a key every request is a new guest checkout.
     const fresh = await request(h.app).post('/v1/checkout/guest').set(auth).send(body);
     expect(fresh.body.checkoutId).not.toBe(first.body.checkoutId);

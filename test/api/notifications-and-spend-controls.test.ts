@@ -110,6 +110,13 @@ describe('POST /v1/operator/notifications/{id}/redeliver', () => {
     // Again: another round; still the same notification.
     const again = await request(h.app).post(`/v1/operator/notifications/${target.id}/redeliver`).set(operator);
     expect(again.body).toMatchObject({ id: target.id, round: 3 });
+    // With an Idempotency-Key, a retried request gets the first answer, not another round.
+    const key = { 'Idempotency-Key': uniqueId('redeliver') };
+    const keyed = await request(h.app).post(`/v1/operator/notifications/${target.id}/redeliver`).set({ ...operator, ...key });
+    const retried = await request(h.app).post(`/v1/operator/notifications/${target.id}/redeliver`).set({ ...operator, ...key });
+    expect([keyed.status, keyed.body.round, retried.status, retried.body.round]).toEqual([202, 4, 202, 4]);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect((await h.prisma.notification.findUniqueOrThrow({ where: { id: target.id } })).round).toBe(4);
     expect(await h.prisma.notification.count({ where: { workspaceId: f.workspaceId } })).toBe(3);
   });
 

@@ -85,7 +85,7 @@ describe('top-ups', () => {
       .set(auth)
       .send({ amountCents: 5000, successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/no' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ topUpId: `tu_${workspaceId}_1`, checkoutId: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^https:/) });
+    expect(res.body).toMatchObject({ topUpId: expect.stringMatching(/^tu_r[0-9a-f]{32}$/), checkoutId: expect.stringMatching(/^cs_/), url: expect.stringMatching(/^https:/) });
     const metadata = { workspaceId, kind: 'wallet_top_up', topUpId: res.body.topUpId };
     const session = { id: res.body.checkoutId, object: 'checkout.session', mode: 'payment', payment_status: 'paid', amount_total: 5000, currency: 'usd', customer: 'cus_x', metadata };
     const intent = { id: uniqueId('pi'), object: 'payment_intent', amount_received: 5000, currency: 'usd', metadata };

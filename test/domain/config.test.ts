@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       WALLET_MINIMUM_CENTS: 1000,
       CHECKOUT_SESSION_TTL: 24 * HOUR,
       GUEST_CHECKOUT_FLAG_AFTER: 30 * DAY,
+      IDEMPOTENCY_KEY_TTL: 7 * DAY,
       LOG_LEVEL: 'info',
     });
     expect(config.STRIPE_API_URL).toBeUndefined();
@@ -198,6 +199,11 @@ describe('loadConfig', () => {
     it('reads GUEST_CHECKOUT_FLAG_AFTER as a duration of at least a minute', () => {
       expect(loadConfig({ ...REQUIRED, GUEST_CHECKOUT_FLAG_AFTER: '14d' }).GUEST_CHECKOUT_FLAG_AFTER).toBe(14 * DAY);
       expect(problemsOf({ ...REQUIRED, GUEST_CHECKOUT_FLAG_AFTER: '30s' })).toEqual(['GUEST_CHECKOUT_FLAG_AFTER: GUEST_CHECKOUT_FLAG_AFTER must be at least 1m']);
+    });
+
+    it('reads IDEMPOTENCY_KEY_TTL as a duration of at least an hour', () => {
+      expect(loadConfig({ ...REQUIRED, IDEMPOTENCY_KEY_TTL: '36h' }).IDEMPOTENCY_KEY_TTL).toBe(36 * HOUR);
+      expect(problemsOf({ ...REQUIRED, IDEMPOTENCY_KEY_TTL: '10m' })).toEqual(['IDEMPOTENCY_KEY_TTL: IDEMPOTENCY_KEY_TTL must be at least 1h']);
     });
 
     it('rejects a CHECKOUT_SESSION_TTL that is not a duration with the duration hint', () => {

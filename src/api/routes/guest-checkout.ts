@@ -7,11 +7,10 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { claimRequestSchema, guestCheckoutIdSchema, guestCheckoutRequestSchema } from '../../domain/schemas';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
+import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 
 const params = z.object({ checkoutId: guestCheckoutIdSchema });
-
-const idempotencyKey = z.string().trim().min(1).max(255).optional();
 
 /** A fresh guest checkout id, or the one an Idempotency-Key always maps to (so a retried request joins its first try). */
 export function newGuestCheckoutId(key?: string): string {
@@ -19,20 +18,28 @@ export function newGuestCheckoutId(key?: string): string {
   return `gco_${hex}`;
 }
 
-export function guestCheckoutRouter(deps: { workspaces: Pick<WorkspaceClient, 'startGuestCheckout' | 'claimGuestCheckout'> }): Router {
+export function guestCheckoutRouter(deps: {
+  workspaces: Pick<WorkspaceClient, 'startGuestCheckout' | 'claimGuestCheckout'>;
+  idempotent: ReturnType<typeof idempotency>;
+}): Router {
   const router = Router();
 
-  router.post('/checkout/guest', async (req, res) => {
-    const body = parseInput(guestCheckoutRequestSchema, req.body ?? {}, 'body');
-    const { 'idempotency-key': key } = parseInput(z.object({ 'idempotency-key': idempotencyKey }), req.headers, 'headers');
-    res.status(201).json(await deps.workspaces.startGuestCheckout(newGuestCheckoutId(key), body));
-  });
+  router.post(
+    '/checkout/guest',
+    deps.idempotent(async (req, { key }) => {
+      const body = parseInput(guestCheckoutRequestSchema, req.body ?? {}, 'body');
+      return { status: 201, body: await deps.workspaces.startGuestCheckout(newGuestCheckoutId(key ?? undefined), body) };
+    }),
+  );
 
-  router.post('/checkout/:checkoutId/claim', async (req, res) => {
-    const { checkoutId } = parseInput(params, req.params, 'params');
-    const body = parseInput(claimRequestSchema, req.body ?? {}, 'body');
-    res.json(await deps.workspaces.claimGuestCheckout(checkoutId, body));
-  });
+  router.post(
+    '/checkout/:checkoutId/claim',
+    deps.idempotent(async (req) => {
+      const { checkoutId } = parseInput(params, req.params, 'params');
+      const body = parseInput(claimRequestSchema, req.body ?? {}, 'body');
+      return { status: 200, body: await deps.workspaces.claimGuestCheckout(checkoutId, body) };
+    }),
+  );
 
   return router;
 }

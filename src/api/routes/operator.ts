@@ -7,9 +7,10 @@
 // a redelivery (a new round of attempts with the same webhook-id).
 import { Router } from 'express';
 import { z } from 'zod';
-import { extendGraceRequestSchema, operatorActionSchema } from '../../domain/operator-actions';
+import { extendGraceBodySchema, operatorActionBodySchema } from '../../domain/operator-actions';
 import { contractPricesSchema, grantCreditRequestSchema, invoicingControlsSchema, workspaceIdSchema } from '../../domain/schemas';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
+import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 import { listSalesLeads } from '../../read-model/sales-leads-reader';
 import { listGuestCheckouts } from '../../read-model/guest-checkouts-reader';
@@ -29,7 +30,7 @@ type OperatorWorkspaces = Pick<
   'grantCredit' | 'setContractPrices' | 'setInvoicingControls' | 'extendGrace' | 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange'
 >;
 
-export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: PrismaClient }): Router {
+export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: PrismaClient; idempotent: ReturnType<typeof idempotency> }): Router {
   const router = Router();
 
   router.get('/sales-leads', async (req, res) => {
@@ -47,23 +48,30 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
     res.json(await listNotifications(deps.prisma, query));
   });
 
-  router.post('/notifications/:notificationId/redeliver', async (req, res) => {
-    const { notificationId } = parseInput(z.object({ notificationId: notificationIdSchema }), req.params, 'params');
-    const outcome = await redeliverNotification(deps.prisma, notificationId).catch((err: unknown) => {
-      throw new DomainError('database_unavailable', 'The notification could not be redelivered; try again.', { cause: err instanceof Error ? err.message : String(err) });
-    });
-    if (outcome === 'not_found') throw new DomainError('notification_not_found', `No notification ${notificationId}.`);
-    if (outcome === 'in_flight') throw new DomainError('notification_in_flight', 'The notification is being POSTed right now; repeat once that attempt has finished.');
-    const [view] = (await listNotifications(deps.prisma, { status: 'all', limit: 1, id: notificationId })).notifications;
-    res.status(202).json(view);
-  });
+  // A new round of attempts; with an Idempotency-Key, a retried request gets the first answer instead of another round.
+  router.post(
+    '/notifications/:notificationId/redeliver',
+    deps.idempotent(async (req) => {
+      const { notificationId } = parseInput(z.object({ notificationId: notificationIdSchema }), req.params, 'params');
+      const outcome = await redeliverNotification(deps.prisma, notificationId).catch((err: unknown) => {
+        throw new DomainError('database_unavailable', 'The notification could not be redelivered; try again.', { cause: err instanceof Error ? err.message : String(err) });
+      });
+      if (outcome === 'not_found') throw new DomainError('notification_not_found', `No notification ${notificationId}.`);
+      if (outcome === 'in_flight') throw new DomainError('notification_in_flight', 'The notification is being POSTed right now; repeat once that attempt has finished.');
+      const [view] = (await listNotifications(deps.prisma, { status: 'all', limit: 1, id: notificationId })).notifications;
+      return { status: 202, body: view };
+    }),
+  );
 
-  router.post('/workspaces/:workspaceId/credits', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const grant = parseInput(grantCreditRequestSchema, req.body ?? {}, 'body');
-    const result = await deps.workspaces.grantCredit(workspaceId, { ...grant, actor: grant.actor ?? OPERATOR_API_ACTOR });
-    res.status(result.credited ? 201 : 200).json(result);
-  });
+  router.post(
+    '/workspaces/:workspaceId/credits',
+    deps.idempotent(async (req) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const grant = parseInput(grantCreditRequestSchema, req.body ?? {}, 'body');
+      const result = await deps.workspaces.grantCredit(workspaceId, { ...grant, actor: grant.actor ?? OPERATOR_API_ACTOR });
+      return { status: result.credited ? 201 : 200, body: result };
+    }),
+  );
 
   router.put('/workspaces/:workspaceId/contract-prices', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
@@ -75,24 +83,38 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
   router.put('/workspaces/:workspaceId/invoicing', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
     const controls = parseInput(invoicingControlsSchema, req.body ?? {}, 'body');
+    // A PUT of the same controls is naturally idempotent: its Stripe key derives from what is set.
     res.json(await deps.workspaces.setInvoicingControls(workspaceId, controls));
   });
 
-  router.post('/workspaces/:workspaceId/grace/extend', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const request = parseInput(extendGraceRequestSchema, req.body ?? {}, 'body');
-    res.json(await deps.workspaces.extendGrace(workspaceId, { ...request, actor: request.actor ?? OPERATOR_API_ACTOR }));
+  /** The action's request id: the body's, else the one the Idempotency-Key maps to (or a random one). */
+  const action = <T extends { requestId?: string; actor?: string }>(request: T, requestId: string) => ({
+    ...request,
+    requestId: request.requestId ?? requestId,
+    actor: request.actor ?? OPERATOR_API_ACTOR,
   });
 
-  const simple = (path: string, method: 'post' | 'delete', act: 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange') =>
-    router[method](`/workspaces/:workspaceId/${path}`, async (req, res) => {
+  router.post(
+    '/workspaces/:workspaceId/grace/extend',
+    deps.idempotent(async (req, ctx) => {
       const { workspaceId } = parseInput(params, req.params, 'params');
-      const request = parseInput(operatorActionSchema, req.body ?? {}, 'body');
-      res.json(await deps.workspaces[act](workspaceId, { ...request, actor: request.actor ?? OPERATOR_API_ACTOR }));
-    });
-  simple('grace/end', 'post', 'endGrace');
-  simple('resync', 'post', 'resyncFromStripe');
-  simple('scheduled-change/cancel', 'post', 'cancelScheduledChange');
+      const request = parseInput(extendGraceBodySchema, req.body ?? {}, 'body');
+      return { status: 200, body: await deps.workspaces.extendGrace(workspaceId, action(request, ctx.requestId)) };
+    }),
+  );
+
+  const simple = (path: string, act: 'endGrace' | 'resyncFromStripe' | 'cancelScheduledChange') =>
+    router.post(
+      `/workspaces/:workspaceId/${path}`,
+      deps.idempotent(async (req, ctx) => {
+        const { workspaceId } = parseInput(params, req.params, 'params');
+        const request = parseInput(operatorActionBodySchema, req.body ?? {}, 'body');
+        return { status: 200, body: await deps.workspaces[act](workspaceId, action(request, ctx.requestId)) };
+      }),
+    );
+  simple('grace/end', 'endGrace');
+  simple('resync', 'resyncFromStripe');
+  simple('scheduled-change/cancel', 'cancelScheduledChange');
 
   return router;
 }

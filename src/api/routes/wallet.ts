@@ -13,6 +13,7 @@ import { recordUsage, withdrawNudge } from '../../metering/record-usage';
 import { readSpendOversight } from '../../read-model/spend-oversight-reader';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
+import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -25,6 +26,8 @@ export interface WalletRouteDeps {
   prisma: PrismaClient;
   workspaces: Pick<WorkspaceClient, 'usageRecorded' | 'startTopUp' | 'setSpendControls'>;
   walletMinimumCents: number;
+  /** Wraps routes that start something (Idempotency-Key). */
+  idempotent: ReturnType<typeof idempotency>;
   now?: () => number;
 }
 
@@ -62,11 +65,14 @@ export function walletRouter(deps: WalletRouteDeps): Router {
     res.json({ ...wallet, entries: ledger.entries, nextCursor: ledger.nextCursor });
   });
 
-  router.post('/workspaces/:workspaceId/wallet/top-ups', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
-    res.status(201).json(await deps.workspaces.startTopUp(workspaceId, body));
-  });
+  router.post(
+    '/workspaces/:workspaceId/wallet/top-ups',
+    deps.idempotent(async (req, { requestId }) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
+      return { status: 201, body: await deps.workspaces.startTopUp(workspaceId, { ...body, requestId }) };
+    }),
+  );
 
   router.get('/workspaces/:workspaceId/spend-controls', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');

@@ -8,6 +8,7 @@ import { billingView } from '../../domain/projection';
 import { accessQuerySchema, checkoutRequestSchema, planChangePreviewRequestSchema, planChangeRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { readBillingSnapshot } from '../../read-model/billing-projection-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
+import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -18,17 +19,22 @@ export interface WorkspaceRouteDeps {
   walletMinimumCents: number;
   /** The clock /billing evaluates the snapshot at (the access service has its own, default Date.now). */
   now: () => number;
+  /** Wraps routes that start something (Idempotency-Key). */
+  idempotent: ReturnType<typeof idempotency>;
 }
 
 export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
   const router = Router();
 
-  router.post('/workspaces/:workspaceId/checkout', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const body = parseInput(checkoutRequestSchema, req.body ?? {}, 'body');
-    const { created, ...checkout } = await deps.workspaces.startCheckout(workspaceId, body);
-    res.status(created ? 201 : 200).json(checkout);
-  });
+  router.post(
+    '/workspaces/:workspaceId/checkout',
+    deps.idempotent(async (req, { requestId }) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const body = parseInput(checkoutRequestSchema, req.body ?? {}, 'body');
+      const { created, ...checkout } = await deps.workspaces.startCheckout(workspaceId, { ...body, requestId });
+      return { status: created ? 201 : 200, body: checkout };
+    }),
+  );
 
   router.post('/workspaces/:workspaceId/plan-changes/preview', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
@@ -36,12 +42,14 @@ export function workspacesRouter(deps: WorkspaceRouteDeps): Router {
     res.json(await deps.workspaces.previewPlanChange(workspaceId, body));
   });
 
-  router.post('/workspaces/:workspaceId/plan-changes', async (req, res) => {
-    const { workspaceId } = parseInput(params, req.params, 'params');
-    const body = parseInput(planChangeRequestSchema, req.body ?? {}, 'body');
-    const change = await deps.workspaces.applyPlanChange(workspaceId, body);
-    res.json(change);
-  });
+  router.post(
+    '/workspaces/:workspaceId/plan-changes',
+    deps.idempotent(async (req, { requestId }) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const body = parseInput(planChangeRequestSchema, req.body ?? {}, 'body');
+      return { status: 200, body: await deps.workspaces.applyPlanChange(workspaceId, { ...body, requestId }) };
+    }),
+  );
 
   router.delete('/workspaces/:workspaceId/plan-changes/pending', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
