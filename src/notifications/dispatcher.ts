@@ -45,6 +45,8 @@ export interface NotificationDispatcher {
 
 /** A claim outlives its POST by this much, so a slow recording never lets another worker take it meanwhile. */
 const LEASE_MARGIN_MS = 30_000;
+/** Tries at recording an attempt (250 ms, 500 ms, … apart) before leaving the row to its lease. */
+const RECORD_ATTEMPTS = 5;
 
 export function createNotificationDispatcher(options: DispatcherOptions): NotificationDispatcher {
   const store = createNotificationStore(options.prisma, options.scope);
@@ -67,18 +69,24 @@ export function createNotificationDispatcher(options: DispatcherOptions): Notifi
     const sent = await sender.send(claim.id, claim.body);
     const result = sent.statusCode !== undefined ? { statusCode: sent.statusCode } : { error: sent.error };
     const outcome = attemptOutcome(result, claim.attempt, options.retry, random());
-    await store.complete(
-      claim,
-      {
-        url: sender.url,
-        startedAt,
-        durationMs: sent.durationMs,
-        statusCode: sent.statusCode ?? null,
-        error: sent.statusCode === undefined ? sent.error : sent.statusCode >= 300 ? `HTTP ${sent.statusCode}` : null,
-        responseBody: sent.responseBody,
-      },
-      outcome,
-    );
+    const attempt = {
+      url: sender.url,
+      startedAt,
+      durationMs: sent.durationMs,
+      statusCode: sent.statusCode ?? null,
+      error: sent.statusCode === undefined ? sent.error : sent.statusCode >= 300 ? `HTTP ${sent.statusCode}` : null,
+      responseBody: sent.responseBody,
+    };
+    // A busy or briefly unreachable database should not leave the row to its lease: try the record again a few times.
+    for (let n = 1; ; n++) {
+      try {
+        await store.complete(claim, attempt, outcome);
+        break;
+      } catch (err) {
+        if (n >= RECORD_ATTEMPTS || stopped) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (n - 1)));
+      }
+    }
     if (outcome.status === 'failed') {
       log?.warn({ notificationId: claim.id, attempts: claim.attempt, round: claim.round }, 'notification failed: every attempt of the round was refused');
     }

@@ -59,26 +59,26 @@ export function createNotificationStore(prisma: PrismaClient, scope: StoreScope 
     },
 
     /**
-     * Records the attempt and applies its outcome, in one transaction. The
-     * row is updated only while this claim's lease still holds it (a lease
-     * that ran out may have been taken by another worker); the attempt is
-     * recorded either way, because it happened.
+     * Records the attempt and applies its outcome, in one statement (atomic,
+     * and it needs no transaction slot from the pool). The row is updated
+     * only while this claim's lease still holds it (a lease that ran out may
+     * have been taken by another worker); the attempt is recorded either way,
+     * because it happened.
      */
     async complete(claim: ClaimedNotification, attempt: RecordedAttempt, outcome: AttemptOutcome): Promise<void> {
       const retryInMs = outcome.status === 'pending' ? outcome.retryInMs : 0;
-      await prisma.$transaction([
-        prisma.$executeRaw`
+      await prisma.$executeRaw`
+        WITH recorded AS (
           INSERT INTO notification_attempt (notification_id, round, attempt, url, started_at, duration_ms, status_code, error, response_body)
           VALUES (${claim.id}, ${claim.round}, ${claim.attempt}, ${attempt.url}, ${attempt.startedAt}, ${attempt.durationMs},
-                  ${attempt.statusCode}, ${attempt.error}, ${attempt.responseBody})`,
-        prisma.$executeRaw`
-          UPDATE notification
-          SET status = ${outcome.status},
-              next_attempt_at = CASE WHEN ${outcome.status} = 'pending' THEN now() + ${retryInMs} * interval '1 millisecond' ELSE NULL END,
-              delivered_at = CASE WHEN ${outcome.status} = 'delivered' THEN now() ELSE delivered_at END,
-              locked_until = NULL, lease_id = NULL, updated_at = now()
-          WHERE id = ${claim.id} AND lease_id = ${claim.leaseId}`,
-      ]);
+                  ${attempt.statusCode}, ${attempt.error}, ${attempt.responseBody})
+          RETURNING notification_id)
+        UPDATE notification
+        SET status = ${outcome.status},
+            next_attempt_at = CASE WHEN ${outcome.status} = 'pending' THEN now() + ${retryInMs} * interval '1 millisecond' ELSE NULL END,
+            delivered_at = CASE WHEN ${outcome.status} = 'delivered' THEN now() ELSE delivered_at END,
+            locked_until = NULL, lease_id = NULL, updated_at = now()
+        WHERE id = (SELECT notification_id FROM recorded) AND lease_id = ${claim.leaseId}`;
     },
 
     /** Milliseconds until the next pending notification is due (≤ 0: now), or null when none is pending. */

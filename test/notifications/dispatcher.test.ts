@@ -77,7 +77,7 @@ async function stateOf(id: string) {
     log: row.deliveryAttempts.map((a) => ({ round: a.round, attempt: a.attempt, statusCode: a.statusCode, error: a.error })),
   };
 }
-const settled = (id: string) => eventually(() => stateOf(id), (s) => s.status === 'delivered' || s.status === 'failed');
+const settled = (id: string) => eventually(() => stateOf(id), (s) => s.status === 'delivered' || s.status === 'failed', 30_000);
 
 test('a notification is POSTed signed (verified by the receiver) with its id as webhook-id, and recorded as delivered', async () => {
   const { receiver, enqueue } = await setup();
