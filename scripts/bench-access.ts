@@ -28,7 +28,7 @@ import { Client as PgClient } from 'pg';
 import { createAccessService } from '../src/access/access-service';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
-import { projectRoot } from '../src/infra/binaries';
+import { projectRoot } from './lib/binaries';
 import { createLogger } from '../src/infra/logger';
 import { createPrisma } from '../src/infra/prisma';
 import { createStripeClient } from '../src/infra/stripe-client';

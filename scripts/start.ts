@@ -18,8 +18,8 @@
 // LOCAL_DATA_DIR. `--demo` runs `npm run demo` once everything answers.
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
-import { projectRoot } from '../src/infra/binaries';
-import { isPortFree, spawnManaged, startStripeMock, startTemporalDevServer, waitForHttp, waitUntil } from '../src/infra/dev-servers';
+import { projectRoot } from './lib/binaries';
+import { isPortFree, spawnManaged, startStripeMock, startTemporalDevServer, waitForHttp, waitUntil } from './lib/dev-servers';
 import { ensureLocalPostgres, migrate } from './start/database';
 import { isUnset, LOCAL_DEFAULTS, LOCAL_PORTS, localDataDir, redactUrl } from './start/local-defaults';
 import { printBox } from './start/summary';

@@ -17,11 +17,23 @@ const CONCURRENCY = 5;
 /** Continue as new past this many history events even if the server does not suggest it yet. */
 const HISTORY_LIMIT = 5_000;
 
+/** At most this many changed and this many failed workspaces are listed; the counts are exact. */
+export const REPORT_ENTRIES_KEPT = 100;
+
 export interface ReconciliationReport {
   startedAt: string;
   checked: number;
+  /** The first REPORT_ENTRIES_KEPT changed workspaces (by workspace id once finished). */
   changed: { workspaceId: string; before: ReconciledState; after: ReconciledState }[];
   failed: { workspaceId: string; error: string }[];
+  /** How many changed and failed in all (absent in reports carried over from older runs: then the lists are complete). */
+  changedCount?: number;
+  failedCount?: number;
+}
+
+/** Adds an entry to a bounded list of the report and counts it. */
+function note<T>(list: T[], entry: T): void {
+  if (list.length < REPORT_ENTRIES_KEPT) list.push(entry);
 }
 
 export interface ReconciliationInput {
@@ -66,7 +78,7 @@ async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promis
 export async function reconciliationWorkflow(input: ReconciliationInput = {}): Promise<ReconciliationReport> {
   const info = workflowInfo();
   const runId = input.runId ?? info.firstExecutionRunId;
-  const report: ReconciliationReport = input.report ?? { startedAt: new Date(Date.now()).toISOString(), checked: 0, changed: [], failed: [] };
+  const report: ReconciliationReport = input.report ?? { startedAt: new Date(Date.now()).toISOString(), checked: 0, changed: [], failed: [], changedCount: 0, failedCount: 0 };
   let after = input.afterWorkspaceId ?? null;
 
   for (;;) {
@@ -77,10 +89,14 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
       try {
         const result: ResyncWorkspaceResult = await resyncs.resyncWorkspace({ workspaceId, requestId: `reconcile:${runId}:${workspaceId}`, reason: RECONCILIATION_REASON });
         report.checked += 1;
-        if (result.changed) report.changed.push({ workspaceId, before: result.before, after: result.after });
+        if (result.changed) {
+          report.changedCount = (report.changedCount ?? report.changed.length) + 1;
+          note(report.changed, { workspaceId, before: result.before, after: result.after });
+        }
       } catch (err) {
         report.checked += 1;
-        report.failed.push({ workspaceId, error: errorText(err) });
+        report.failedCount = (report.failedCount ?? report.failed.length) + 1;
+        note(report.failed, { workspaceId, error: errorText(err) });
       }
     });
     if (page.length < PAGE_SIZE) break;
@@ -95,6 +111,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput = {}): P
   const byId = (a: { workspaceId: string }, b: { workspaceId: string }) => (a.workspaceId < b.workspaceId ? -1 : a.workspaceId > b.workspaceId ? 1 : 0);
   report.changed.sort(byId);
   report.failed.sort(byId);
-  log.info('reconciliation finished', { checked: report.checked, changed: report.changed.length, failed: report.failed.length, report });
+  report.changedCount ??= report.changed.length;
+  report.failedCount ??= report.failed.length;
+  log.info('reconciliation finished', { checked: report.checked, changed: report.changedCount, failed: report.failedCount, report });
   return report;
 }

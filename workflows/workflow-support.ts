@@ -4,9 +4,12 @@
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, isCancellation, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
+/** Start-to-close timeout of activities that call Stripe; the Stripe client's worst case stays inside it. */
+export const STRIPE_ACTIVITY_TIMEOUT_MS = 30_000;
+
 /** Stripe calls and other side effects: retried with backoff, then reported to the caller. */
 export const billing = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: STRIPE_ACTIVITY_TIMEOUT_MS,
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { projectRoot } from '../../src/infra/binaries';
+import { projectRoot } from '../lib/binaries';
 import { redactUrl } from './local-defaults';
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {

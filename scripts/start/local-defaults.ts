@@ -2,7 +2,7 @@
 // values are printed on every start and must never reach production.
 import path from 'node:path';
 import type { Config } from '../../src/config';
-import { projectRoot } from '../../src/infra/binaries';
+import { projectRoot } from '../lib/binaries';
 
 type Defaults = Partial<Record<keyof Config, string>>;
 

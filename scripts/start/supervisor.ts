@@ -1,6 +1,6 @@
 // Keeps `npm start`'s children together: stops them in reverse start order,
 // and brings everything down when one of them dies on its own.
-import type { ManagedProcess } from '../../src/infra/dev-servers';
+import type { ManagedProcess } from '../lib/dev-servers';
 
 /** How long a child gets to stop after SIGTERM before SIGKILL, unless `add` says otherwise. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;

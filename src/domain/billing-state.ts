@@ -356,7 +356,9 @@ function applyFactUnchecked(state: WorkspaceState, fact: BillingFact): Workspace
       const previous = state.subscription?.id === fact.subscriptionId ? state.subscription : null;
       let next: WorkspaceState = {
         ...state,
-        customerId: fact.customerId ?? state.customerId,
+        // A Stripe subscription never changes customer: news naming another one for the subscription we
+        // know (a stand-in's fixture, a stale copy) does not move the workspace to that customer.
+        customerId: previous && state.customerId ? state.customerId : (fact.customerId ?? state.customerId),
         subscription: {
           id: fact.subscriptionId,
           status: fact.status,

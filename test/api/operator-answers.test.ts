@@ -13,7 +13,7 @@ import request from 'supertest';
 import { backtestResultSchema } from '../../src/domain/backtest';
 import { timelineSchema, type TimelineEntry } from '../../src/domain/timeline/timeline';
 import type { UsageEvent } from '../../src/domain/usage';
-import { projectRoot } from '../../src/infra/binaries';
+import { projectRoot } from '../../scripts/lib/binaries';
 import { recordUsage } from '../../src/metering/record-usage';
 import { workflowIdFor } from '../../workflows/definitions';
 import { walletWorkflowIdFor } from '../../workflows/wallet-definitions';

@@ -633,3 +633,24 @@ describe('order independence (property)', () => {
     );
   });
 });
+
+describe('the customer of a known subscription', () => {
+  it('stays put when later news of the same subscription names another customer (Stripe never moves a subscription)', () => {
+    const s = applyAll(initialState('ws_1'), [
+      subChanged({ eventId: 'evt_a', customerId: 'cus_1', occurredAt: T0 }),
+      subChanged({ eventId: 'evt_b', customerId: 'cus_fixture', occurredAt: T0 + 1000, cancelAtPeriodEnd: true }),
+    ]);
+    expect(s.subscription?.cancelAtPeriodEnd).toBe(true); // the news itself was applied
+    expect(s.customerId).toBe('cus_1');
+  });
+
+  it('follows a new subscription that replaces an ended one', () => {
+    const ended = applyAll(initialState('ws_1'), [
+      subChanged({ eventId: 'evt_a', customerId: 'cus_1', occurredAt: T0 }),
+      subChanged({ eventId: 'evt_b', customerId: 'cus_1', status: 'canceled', occurredAt: T0 + 1000 }),
+    ]);
+    expect(ended.subscription?.status).toBe('canceled');
+    const next = applyAll(ended, [subChanged({ eventId: 'evt_c', subscriptionId: 'sub_2', customerId: 'cus_2', occurredAt: T0 + 2000 })]);
+    expect(next.customerId).toBe('cus_2');
+  });
+});

@@ -4,7 +4,7 @@
 // checkout.session.completed to the webhook, /billing reports it active,
 // and an operator finds it by search attributes.
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { uniqueId } from '../support/db';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
 import { eventually } from '../support/fake-activities';

@@ -7,7 +7,7 @@
 // event. The states are asserted in terms other work keeps true (plan,
 // status, production, grace, pending change), not every field.
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { runDemo, type DemoEntry, type DemoOptions } from '../../scripts/demo/run';
 import { stateQuery, workflowIdFor } from '../../workflows/definitions';
 import { uniqueId } from '../support/db';

@@ -4,7 +4,7 @@
 // server suggests continue-as-new after a few dozen events, so the grace
 // windows here span continue-as-new and must still end on time.
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { stateQuery, workflowIdFor } from '../../workflows/definitions';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
 import { eventually } from '../support/fake-activities';

@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { binaryPath, projectRoot } from '../../src/infra/binaries';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { binaryPath, projectRoot } from '../../scripts/lib/binaries';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { operatorQueries } from '../../src/temporal/operator-queries';
 import { workflowIdFor } from '../../workflows/definitions';
 import { testPrisma } from '../support/db';

@@ -5,7 +5,7 @@
 // refuses a second checkout; and with the worker stopped before the grace
 // end, /billing and /access both turn to enforced_recovery at the deadline,
 // by the clock, though nothing was written.
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { testPrisma, uniqueId } from '../support/db';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';

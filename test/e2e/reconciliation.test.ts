@@ -7,7 +7,7 @@
 // Stripe has since recovered from (the paid webhook was missed) is drift
 // the run must heal.
 import { Client, Connection } from '@temporalio/client';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import type { ReconciliationReport } from '../../workflows/reconciliation-workflow';
 import { testPrisma } from '../support/db';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
@@ -86,6 +86,8 @@ test('a reconciliation run heals drift from Stripe and reports what it changed',
     checked: 2,
     changed: [{ workspaceId: drifted.workspaceId, before: { status: 'past_due', mode: 'billing_recovery', plan: 'plus' }, after: expect.objectContaining({ status: 'active' }) }],
     failed: [{ workspaceId: 'ws_without_workflow', error: expect.stringContaining('workspace_not_found') }],
+    changedCount: 1,
+    failedCount: 1,
   });
   // Healed through the workspace workflow: the projection and the audit trail show it.
   await eventually(() => billing(drifted.workspaceId), (b) => b.status === 'active', 20_000);

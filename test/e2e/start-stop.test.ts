@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/infra/dev-servers';
-import { projectRoot } from '../../src/infra/binaries';
+import { freePort } from '../../scripts/lib/dev-servers';
+import { projectRoot } from '../../scripts/lib/binaries';
 import { eventually } from '../support/fake-activities';
 import { TEST_DATABASE_URL } from '../support/test-env';
 

@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { timelineSchema, type Timeline } from '../../src/domain/timeline/timeline';
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
-import { projectRoot } from '../../src/infra/binaries';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
+import { projectRoot } from '../../scripts/lib/binaries';
 import { workflowIdFor } from '../../workflows/definitions';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
 import { eventually } from '../support/fake-activities';

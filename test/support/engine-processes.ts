@@ -2,8 +2,8 @@
 // started from their entry points (src/worker.ts, src/server.ts) with a
 // composed environment, exactly as `npm start` runs them.
 import path from 'node:path';
-import { freePort, spawnManaged, waitForHttp, type ManagedProcess } from '../../src/infra/dev-servers';
-import { projectRoot } from '../../src/infra/binaries';
+import { freePort, spawnManaged, waitForHttp, type ManagedProcess } from '../../scripts/lib/dev-servers';
+import { projectRoot } from '../../scripts/lib/binaries';
 import { TEST_DATABASE_URL, TEST_SECRETS } from './test-env';
 
 export interface EngineProcesses {

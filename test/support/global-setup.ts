@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { projectRoot } from '../../src/infra/binaries';
-import { startStripeMock, type StripeMock } from '../../src/infra/dev-servers';
+import { projectRoot } from '../../scripts/lib/binaries';
+import { startStripeMock, type StripeMock } from '../../scripts/lib/dev-servers';
 import { TEST_DATABASE_URL } from './test-env';
 
 declare global {

@@ -3,7 +3,7 @@
 // registered, plus a workflow bundle built once per test file.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { binaryPath } from '../../src/infra/binaries';
+import { binaryPath } from '../../scripts/lib/binaries';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 
 let runtimeInstalled = false;

@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import type { ReconciledState, ResyncWorkspaceInput, ResyncWorkspaceResult } from '../../activities/reconciliation';
-import { RECONCILIATION_REASON, reconciliationWorkflow, type ReconciliationInput, type ReconciliationReport } from '../../workflows/reconciliation-workflow';
+import { RECONCILIATION_REASON, REPORT_ENTRIES_KEPT, reconciliationWorkflow, type ReconciliationInput, type ReconciliationReport } from '../../workflows/reconciliation-workflow';
 import { uniqueId } from '../support/db';
 import { fakeActivities } from '../support/fake-activities';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
@@ -155,7 +155,7 @@ test('a last page that is exactly full is followed by one more (empty) listing, 
   const { report } = await reconcile();
   expect(current.listCalls.map((c) => c.afterWorkspaceId)).toEqual([null, ids[49], ids[99]]);
   expect(visits(current.resyncCalls)).toEqual(new Map(ids.map((id) => [id, 1])));
-  expect(report).toEqual({ startedAt: expect.any(String), checked: 100, changed: [], failed: [] });
+  expect(report).toEqual({ startedAt: expect.any(String), checked: 100, changed: [], failed: [], changedCount: 0, failedCount: 0 });
 });
 
 test('a targeted pass over more than a page of given ids resyncs exactly those, sorted, without listing', async () => {
@@ -193,6 +193,9 @@ test('state carried across continue-as-new: resumes after the cursor, keeps the 
     checked: 70,
     changed: [carried.changed[0], { workspaceId: ids[65], before: drifted, after: healthy }],
     failed: carried.failed,
+    // A report carried from an older run has no counts: its lists were complete.
+    changedCount: 2,
+    failedCount: 1,
   });
 });
 
@@ -210,3 +213,17 @@ test('a pass long enough to continue as new visits every workspace once, under t
   expect(report.changed.map((c) => c.workspaceId)).toEqual(drift);
   expect(report.failed).toEqual([]);
 }, 180_000);
+
+test('the report stays bounded: at most REPORT_ENTRIES_KEPT changed and failed workspaces are listed, the counts are exact', async () => {
+  const ids = current.add(2 * REPORT_ENTRIES_KEPT + 30);
+  const changed = ids.filter((_, i) => i % 2 === 0);
+  const failed = ids.filter((_, i) => i % 2 === 1);
+  for (const id of changed) current.behaviour.set(id, { kind: 'drift' });
+  for (const id of failed) current.behaviour.set(id, { kind: 'refused', code: 'no_active_subscription', message: 'gone' });
+  const { report } = await reconcile();
+  expect(report.checked).toBe(ids.length);
+  expect(report).toMatchObject({ changedCount: changed.length, failedCount: failed.length });
+  expect(report.changed).toHaveLength(REPORT_ENTRIES_KEPT);
+  expect(report.failed).toHaveLength(REPORT_ENTRIES_KEPT);
+  expect(JSON.stringify(report).length).toBeLessThan(64_000);
+}, 120_000);

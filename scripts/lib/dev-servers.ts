@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ensureSearchAttributes, searchAttributeFlags } from '../temporal/search-attributes';
+import { ensureSearchAttributes, searchAttributeFlags } from '../../src/temporal/search-attributes';
 import { binaryPath } from './binaries';
 
 // ---------------------------------------------------------------------------
