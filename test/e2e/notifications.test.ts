@@ -6,7 +6,7 @@
 // expiry → payment lifecycle with a short grace window: every notification
 // arrives, none missing, duplicates only ever repeat a webhook-id (the
 // receiver refuses each first delivery, so every one is retried).
-import { startTemporalDevServer, type TemporalDevServer } from '../../src/infra/dev-servers';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { startEngine, type EngineProcesses } from '../support/engine-processes';
 import { eventually } from '../support/fake-activities';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database';

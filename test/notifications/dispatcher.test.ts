@@ -8,7 +8,7 @@
 import { enqueueNotifications, notificationId } from '../../activities/notification-outbox';
 import { reminderNotification, type AnyNotificationDraft } from '../../src/domain/notifications';
 import { retryDelayMs, type RetryPolicy } from '../../src/domain/webhook-delivery';
-import { freePort } from '../../src/infra/dev-servers';
+import { freePort } from '../../scripts/lib/dev-servers';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { createNotificationDispatcher, type NotificationDispatcher } from '../../src/notifications/dispatcher';
 import { redeliverNotification } from '../../src/notifications/notification-store';

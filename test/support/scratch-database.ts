@@ -4,7 +4,7 @@
 // fresh database next to the test database, migrated, dropped afterwards.
 import { execFileSync } from 'node:child_process';
 import { Client } from 'pg';
-import { projectRoot } from '../../src/infra/binaries';
+import { projectRoot } from '../../scripts/lib/binaries';
 import { TEST_DATABASE_URL } from './test-env';
 
 export interface ScratchDatabase {
