@@ -150,7 +150,7 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }),
   );
-  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, idempotent }));
+  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }));
   if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'no_grace_window',
   'workspace_not_found',
   'guest_checkout_not_found',
+  'notification_not_found',
+  'notification_in_flight',
   'email_mismatch',
   'already_claimed',
   'claim_in_progress',

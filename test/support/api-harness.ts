@@ -13,7 +13,8 @@ import { createLogger } from '../../src/infra/logger';
 import { createStripeClient } from '../../src/infra/stripe-client';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
-import { settingsFrom } from '../../src/worker';
+import type { NotificationDispatcher } from '../../src/notifications/dispatcher';
+import { notificationDispatcherFrom, outboxFrom, settingsFrom } from '../../src/worker';
 import { testPrisma } from './db';
 import { timeSkippingEnv, workflowBundle } from './temporal';
 import { TEST_DATABASE_URL, testConfig } from './test-env';
@@ -26,12 +27,22 @@ export interface ApiHarness {
   workspaces: WorkspaceClient;
   /** The started access service behind /access (LISTENing on the test database). */
   access: AccessService;
+  /**
+   * The outbound webhook dispatcher, started when OUTBOUND_WEBHOOK_URL is
+   * among the overrides; it sends only the notifications of workspaces whose
+   * id starts with `notificationsOf` (test files share one database).
+   */
+  notifications: NotificationDispatcher | null;
   /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
   appWithoutTemporal(): Express;
   close(): Promise<void>;
 }
 
-export async function startApiHarness(taskQueue: string, overrides: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  taskQueue: string,
+  overrides: Record<string, string> = {},
+  options: { notificationsOf?: string } = {},
+): Promise<ApiHarness> {
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
   const prisma = testPrisma();
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
@@ -41,12 +52,17 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces }),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces, outbox: outboxFrom(config) }),
   });
   const running = worker.run();
   const log = createLogger('silent');
   const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
   await access.start();
+  if (config.OUTBOUND_WEBHOOK_URL && options.notificationsOf === undefined) {
+    throw new Error('startApiHarness: with OUTBOUND_WEBHOOK_URL, name the workspace id prefix whose notifications this harness sends (notificationsOf)');
+  }
+  const notifications = notificationDispatcherFrom(config, prisma, { scope: { workspaceIdPrefix: options.notificationsOf } });
+  await notifications?.start();
   const app = createApp({ prisma, stripe, workspaces, access, log, config });
   const deadConnections: Connection[] = [];
   return {
@@ -56,6 +72,7 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
     config,
     workspaces,
     access,
+    notifications,
     appWithoutTemporal() {
       const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
       deadConnections.push(connection);
@@ -63,6 +80,7 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
       return createApp({ prisma, stripe, workspaces: unreachable, access, log, config });
     },
     async close() {
+      await notifications?.stop();
       worker.shutdown();
       await running;
       await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));
