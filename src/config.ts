@@ -28,6 +28,18 @@ const durationList = (name: string) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** An identity provider's URL: https, or http on the loopback interface only (a local provider in tests). */
+export function isAcceptableIssuerUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /** 'true' or 'false' (case-insensitive); anything else is an error, not false. */
 const booleanish = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -93,6 +105,15 @@ export const configSchema = z
       .refine((ms) => ms >= 3_600_000, 'IDEMPOTENCY_KEY_TTL must be at least 1h')
       .default(7 * 86_400_000),
     PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
+    /**
+     * OIDC mode of the claim by email (both or neither): the claim then takes an ID token from this
+     * issuer for this audience (client id), verified against the issuer's JWKS, and refuses a bare email.
+     */
+    OIDC_ISSUER: z
+      .string()
+      .refine(isAcceptableIssuerUrl, 'OIDC_ISSUER must be an https URL (http only for localhost, 127.0.0.1 or [::1])')
+      .optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** GET /metrics on the API and the worker's Prometheus exporter. */
     METRICS_ENABLED: booleanish('METRICS_ENABLED').default(true),
@@ -129,6 +150,10 @@ export const configSchema = z
     }
     if (key && !cert) {
       ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS_KEY_PATH needs TEMPORAL_TLS_CERT_PATH (mTLS takes both)', path: ['TEMPORAL_TLS_CERT_PATH'] });
+    }
+    if ((c.OIDC_ISSUER === undefined) !== (c.OIDC_AUDIENCE === undefined)) {
+      const missing = c.OIDC_ISSUER === undefined ? 'OIDC_ISSUER' : 'OIDC_AUDIENCE';
+      ctx.addIssue({ code: 'custom', message: 'OIDC_ISSUER and OIDC_AUDIENCE go together (set both for ID-token claims, or neither)', path: [missing] });
     }
     if (c.TEMPORAL_API_KEY !== undefined && (cert || key)) {
       ctx.addIssue({

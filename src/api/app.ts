@@ -13,6 +13,7 @@ import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { requireBearer } from './auth';
 import { idempotency } from './idempotency';
 import { createApiMetrics, type ApiMetrics } from './metrics';
+import { createOidcVerifier } from './oidc';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
@@ -63,6 +64,9 @@ export interface AppDeps {
     PUBLIC_SALES_CONTACT_URL: string;
     /** How long answers to requests with an Idempotency-Key are kept (default 7 days). */
     IDEMPOTENCY_KEY_TTL?: number;
+    /** OIDC mode of the claim by email (both or neither): ID tokens from this issuer for this audience. */
+    OIDC_ISSUER?: string;
+    OIDC_AUDIENCE?: string;
     /** GET /metrics (Prometheus); default true. */
     METRICS_ENABLED?: boolean;
   };
@@ -146,7 +150,8 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(express.json({ limit: '1mb' }));
   v1.use(plansRouter());
   const idempotent = idempotency({ prisma: deps.prisma, principal: 'app', ttlMs: idempotencyTtl });
-  v1.use(guestCheckoutRouter({ workspaces: deps.workspaces, idempotent }));
+  const idTokens = config.OIDC_ISSUER && config.OIDC_AUDIENCE ? createOidcVerifier({ issuer: config.OIDC_ISSUER, audience: config.OIDC_AUDIENCE }) : null;
+  v1.use(guestCheckoutRouter({ prisma: deps.prisma, workspaces: deps.workspaces, idempotent, idTokens, now: deps.now ?? Date.now }));
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }),
   );

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   accessQuerySchema,
   checkoutRequestSchema,
+  claimByEmailRequestSchema,
   claimRequestSchema,
   contractPricesSchema,
   guestCheckoutIdSchema,
@@ -128,9 +129,35 @@ export function openApiDocument() {
       400: problem('Validation failed'),
       401: problem('Missing or wrong token'),
       403: problem('email_mismatch'),
-      404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed)'),
-      409: problem(`already_claimed, claim_in_progress, nothing_to_claim, workspace_already_subscribed (naming both subscriptions), or ${reused}`),
+      404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed), or nothing_to_claim (not paid yet and no open session: expired unpaid)'),
+      409: problem(`already_claimed, claim_in_progress, workspace_already_subscribed (naming both subscriptions), or ${reused}`),
       503: problem('temporal_unavailable (the claim stays reserved for this workspace; retry)'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/guest-checkouts/claim',
+    summary: "Attach the guest billing of the signed-in user's email to a workspace, without a checkout id",
+    description:
+      'Claims the newest paid-or-open unclaimed guest checkout of the email (case-insensitive) through the guest-checkout workflow, like the claim by id: ' +
+      'paid beats open whatever their ages; among paid ones the latest payment, among open ones (session not expired) the latest started. ' +
+      'A checkout this workspace already claimed counts too, so a repeat answers the same. ' +
+      'The email is verifiedEmail, or with OIDC_ISSUER and OIDC_AUDIENCE set the email of idToken (required then; verified against the issuer\'s JWKS: signature, iss, aud, exp; email_verified must be true). ' +
+      'There is no email_mismatch: only checkouts of the email are candidates, and a stranger learns no more than 404 nothing_to_claim.',
+    security,
+    request: { params: workspace, headers: idempotencyHeaders, body: body(claimByEmailRequestSchema) },
+    responses: {
+      200: json(claimResultSchema, 'Claimed (or claimed before by this workspace): the claim result, as the claim by id answers it'),
+      400: problem(
+        'validation_failed (exactly one of verifiedEmail or idToken), id_token_required (OIDC mode: verifiedEmail is not accepted), oidc_not_configured (idToken sent but no OIDC_ISSUER set)',
+      ),
+      401: problem('unauthorized (missing or wrong app token), or invalid_id_token with reason: malformed, algorithm_not_allowed, unknown_key, bad_signature, wrong_issuer, wrong_audience, expired, not_yet_valid, missing_claim'),
+      403: problem('email_not_verified (reason not_verified: email_verified is not true; no_email: the ID token has no email)'),
+      404: problem('nothing_to_claim: no paid or open guest checkout of this email waits to be claimed'),
+      409: problem(`already_claimed or claim_in_progress (another workspace took the same checkout at the same moment), workspace_already_subscribed (naming both subscriptions), or ${reused}`),
+      503: problem(
+        'temporal_unavailable (the claim stays reserved for this workspace and completes in the background; repeat to read the result), database_unavailable, or identity_provider_unavailable (discovery or JWKS unreachable)',
+      ),
     },
   });
   registry.registerPath({
