@@ -13,6 +13,7 @@ import { createLogger } from '../../src/infra/logger';
 import { createStripeClient } from '../../src/infra/stripe-client';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
+import { createWebhookRelay, type WebhookRelay } from '../../src/webhooks/webhook-relay';
 import { settingsFrom } from '../../src/worker';
 import { testPrisma } from './db';
 import { timeSkippingEnv, workflowBundle } from './temporal';
@@ -26,6 +27,8 @@ export interface ApiHarness {
   workspaces: WorkspaceClient;
   /** The started access service behind /access (LISTENing on the test database). */
   access: AccessService;
+  /** The webhook relay of this harness's task queue (signals recorded webhook events; started). */
+  relay: WebhookRelay;
   /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
   appWithoutTemporal(): Express;
   close(): Promise<void>;
@@ -47,7 +50,10 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
   const log = createLogger('silent');
   const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
   await access.start();
-  const app = createApp({ prisma, stripe, workspaces, access, log, config });
+  // Short retry delays: a test that takes Temporal away sees the relay catch up quickly once it is back.
+  const relay = createWebhookRelay({ databaseUrl: TEST_DATABASE_URL, taskQueue, workspaces, retryMinMs: 50, retryMaxMs: 1_000, leaderRetryMs: 500 });
+  await relay.start();
+  const app = createApp({ prisma, stripe, workspaces, access, log, config, webhookRelay: relay });
   const deadConnections: Connection[] = [];
   return {
     app,
@@ -56,6 +62,7 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
     config,
     workspaces,
     access,
+    relay,
     appWithoutTemporal() {
       const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
       deadConnections.push(connection);
@@ -63,6 +70,7 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
       return createApp({ prisma, stripe, workspaces: unreachable, access, log, config });
     },
     async close() {
+      await relay.stop();
       worker.shutdown();
       await running;
       await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));
