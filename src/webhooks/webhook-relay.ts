@@ -25,10 +25,17 @@ import type { StripeFact } from '../domain/billing-facts';
 import { CLAIMED_WORKSPACE, MARK_DELIVERED, PENDING_AFTER, PENDING_BEHIND, PENDING_CHANNEL, type PendingRow } from './webhook-outbox';
 
 export interface RelayPort {
-  deliverFact(workspaceId: string, fact: StripeFact): Promise<void>;
+  deliverFact(workspaceId: string, fact: StripeFact, deadlineMs?: number): Promise<void>;
   /** False when the guest checkout's workflow is no longer running. */
-  deliverGuestFact(checkoutId: string, fact: StripeFact): Promise<boolean>;
+  deliverGuestFact(checkoutId: string, fact: StripeFact, deadlineMs?: number): Promise<boolean>;
 }
+
+/**
+ * A signal's deadline. Long: nobody waits on the answer, and a signal that
+ * timed out may have been recorded all the same (it is then sent twice; the
+ * workflow ignores the repeat), so a busy server is better waited for.
+ */
+const SIGNAL_DEADLINE_MS = 30_000;
 
 export interface WebhookRelayOptions {
   databaseUrl: string;
@@ -38,7 +45,7 @@ export interface WebhookRelayOptions {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Called once per signal attempt: delivered, guest_checkout_closed or failed (will be retried). */
   onSignal?: (outcome: 'delivered' | 'guest_checkout_closed' | 'failed') => void;
-  /** Signals in flight at once, over all targets (default 32). */
+  /** Signals in flight at once, over all targets (default 16). */
   concurrency?: number;
   /** Default 1,000 ms. */
   sweepIntervalMs?: number;
@@ -47,6 +54,8 @@ export interface WebhookRelayOptions {
   /** First retry delay of a failed signal (default 250 ms), doubled up to `retryMaxMs` (default 30,000 ms). */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** A wake-up reads after this delay, so rows recorded meanwhile come in the same read (default 5 ms). */
+  readDelayMs?: number;
   /** Rows read per query (default 500). */
   pageSize?: number;
   /** Rows held in memory at most; more wait in the table (default 10,000). */
@@ -88,12 +97,13 @@ export function relayLockKey(taskQueue: string): string {
 const targetOf = (row: PendingRow) => (row.workspace_id ? `workspace:${row.workspace_id}` : `guest:${row.guest_checkout_id}`);
 
 export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
-  const concurrency = options.concurrency ?? 32;
+  const concurrency = options.concurrency ?? 16;
   const sweepIntervalMs = options.sweepIntervalMs ?? 1_000;
   const leaderRetryMs = options.leaderRetryMs ?? 5_000;
   const retryMinMs = options.retryMinMs ?? 250;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
   const pageSize = options.pageSize ?? 500;
+  const readDelayMs = options.readDelayMs ?? 5;
   const maxHeld = options.maxHeld ?? 10_000;
   const { taskQueue, workspaces, log } = options;
 
@@ -104,6 +114,7 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
   let term = 0;
   let leaderTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let wakeTimer: NodeJS.Timeout | undefined;
 
   // Rows read and not yet marked delivered, by id; and per target, those still to signal, in order.
   const held = new Map<string, PendingRow>();
@@ -130,6 +141,17 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
     cursor = '0';
     if (sweepTimer) clearInterval(sweepTimer);
     sweepTimer = undefined;
+    if (wakeTimer) clearTimeout(wakeTimer);
+    wakeTimer = undefined;
+  }
+
+  /** Something was recorded: read shortly (wake-ups meanwhile fold into the same read). */
+  function wake(): void {
+    if (!active || stopping || wakeTimer) return;
+    wakeTimer = setTimeout(() => {
+      wakeTimer = undefined;
+      read('after');
+    }, readDelayMs);
   }
 
   function take(rows: PendingRow[]): void {
@@ -184,18 +206,18 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
 
   async function deliver(row: PendingRow): Promise<Mark> {
     if (row.workspace_id) {
-      await workspaces.deliverFact(row.workspace_id, row.fact);
+      await workspaces.deliverFact(row.workspace_id, row.fact, SIGNAL_DEADLINE_MS);
       return { id: row.id, outcome: 'delivered', workspaceId: row.workspace_id };
     }
     const checkoutId = row.guest_checkout_id ?? '';
-    if (await workspaces.deliverGuestFact(checkoutId, row.fact)) return { id: row.id, outcome: 'delivered', workspaceId: null };
+    if (await workspaces.deliverGuestFact(checkoutId, row.fact, SIGNAL_DEADLINE_MS)) return { id: row.id, outcome: 'delivered', workspaceId: null };
     // The guest workflow ended: a claimed checkout's events go to its workspace; a lapsed one's change nothing.
     const c = client;
     if (!c) throw new Error('the relay lost its connection');
     const { rows } = await c.query<{ claimed_workspace_id: string | null }>(CLAIMED_WORKSPACE, [checkoutId]);
     const claimedBy = rows[0]?.claimed_workspace_id;
     if (claimedBy) {
-      await workspaces.deliverFact(claimedBy, row.fact);
+      await workspaces.deliverFact(claimedBy, row.fact, SIGNAL_DEADLINE_MS);
       return { id: row.id, outcome: 'delivered', workspaceId: claimedBy };
     }
     return { id: row.id, outcome: 'guest_checkout_closed', workspaceId: null };
@@ -308,7 +330,7 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
           if (client === c) lose('connection ended');
         });
         c.on('notification', (n) => {
-          if (n.channel === PENDING_CHANNEL && n.payload === taskQueue) read('after');
+          if (n.channel === PENDING_CHANNEL && n.payload === taskQueue) wake();
         });
         await c.connect();
         client = c;
@@ -342,6 +364,8 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
       leaderTimer = undefined;
       if (sweepTimer) clearInterval(sweepTimer);
       sweepTimer = undefined;
+      if (wakeTimer) clearTimeout(wakeTimer);
+      wakeTimer = undefined;
       const deadline = Date.now() + 10_000;
       while ((inFlight > 0 || flushing || marks.length > 0 || reading) && Date.now() < deadline) {
         flush();
@@ -354,7 +378,7 @@ export function createWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
       await c?.end().catch(() => undefined);
     },
     poke() {
-      read('after');
+      wake();
     },
     stats() {
       return { active, held: held.size, inFlight, delivered, failedAttempts };
