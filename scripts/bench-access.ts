@@ -14,9 +14,8 @@
 // BENCH_DATABASE_URL (default: TEST_DATABASE_URL, else the local billing_test
 // database; pending migrations are applied). The seeded workspace is removed
 // at the end.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +23,6 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import express from 'express';
-import { Client as PgClient } from 'pg';
 import { createAccessService } from '../src/access/access-service';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
@@ -33,22 +31,12 @@ import { createLogger } from '../src/infra/logger';
 import { createPrisma } from '../src/infra/prisma';
 import { createStripeClient } from '../src/infra/stripe-client';
 import { WorkspaceClient } from '../src/temporal/workspace-client';
-
-function bounded(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max} (got ${raw})`);
-  }
-  return value;
-}
+import { BENCH_DATABASE_URL, bounded, ensureSchema } from './lib/bench-database';
 
 const DURATION_S = bounded('BENCH_DURATION', 10, 1, 60);
 const WARMUP_S = bounded('BENCH_WARMUP', 3, 0, 30);
 const CONNECTIONS = bounded('BENCH_CONNECTIONS', 4, 1, 256);
-const DATABASE_URL =
-  process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgresql://billing:billing@127.0.0.1:5432/billing_test';
+const DATABASE_URL = BENCH_DATABASE_URL;
 const TOKEN = 'bench-app-token-0123456789';
 
 export interface Figures {
@@ -57,32 +45,6 @@ export interface Figures {
   p99: number;
   total: number;
   failures: number;
-}
-
-/** Applies pending migrations to the bench database (as the test setup does). */
-async function ensureSchema(): Promise<void> {
-  const dir = path.join(projectRoot, 'prisma', 'migrations');
-  const all = readdirSync(dir).filter((name) => existsSync(path.join(dir, name, 'migration.sql')));
-  const client = new PgClient({ connectionString: DATABASE_URL });
-  let applied = new Set<string>();
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ migration_name: string }>(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
-    applied = new Set(rows.map((r) => r.migration_name));
-  } catch {
-    // no migrations table yet: deploy everything
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  if (all.every((name) => applied.has(name))) return;
-  console.log('applying pending migrations to the bench database…');
-  execFileSync('npx', ['prisma', 'migrate', 'deploy'], {
-    cwd: projectRoot,
-    env: { ...process.env, DATABASE_URL, CHECKPOINT_DISABLE: '1' },
-    stdio: 'pipe',
-  });
 }
 
 function listen(app: express.Express): Promise<{ server: Server; url: string }> {

@@ -31,7 +31,6 @@ export interface AppDeps {
   workspaces: Pick<
     WorkspaceClient,
     | 'startCheckout'
-    | 'deliverFact'
     | 'ping'
     | 'previewPlanChange'
     | 'applyPlanChange'
@@ -46,7 +45,6 @@ export interface AppDeps {
     | 'endGrace'
     | 'resyncFromStripe'
     | 'cancelScheduledChange'
-    | 'deliverGuestFact'
     | 'startGuestCheckout'
     | 'claimGuestCheckout'
     | 'workflowHistory'
@@ -69,7 +67,11 @@ export interface AppDeps {
     OIDC_AUDIENCE?: string;
     /** GET /metrics (Prometheus); default true. */
     METRICS_ENABLED?: boolean;
+    /** Webhook events are recorded for this task queue's relay. */
+    TEMPORAL_TASK_QUEUE: string;
   };
+  /** This process's webhook relay (started and stopped by the owner of the app), woken when an event is recorded. */
+  webhookRelay?: { poke(): void };
   /** The registry behind /metrics; a new one per app when not given. */
   metrics?: ApiMetrics;
 }
@@ -129,7 +131,8 @@ export function createApp(deps: AppDeps): express.Express {
       prisma: deps.prisma,
       stripe: deps.stripe,
       webhookSecret: config.STRIPE_WEBHOOK_SECRET,
-      workspaces: deps.workspaces,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      relay: deps.webhookRelay,
       log,
       metrics,
     }),

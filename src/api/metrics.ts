@@ -5,13 +5,17 @@
 // Temporal's core and are served by the worker itself (src/worker.ts).
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ApiMetrics {
   registry: Registry;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   webhookEvents: Counter<'type' | 'outcome'>;
+  /** The webhook relay's signal attempts: delivered, guest_checkout_closed, failed (retried). */
+  webhookSignals: Counter<'outcome'>;
+  /** Reports the relay's state (active, events held) at each scrape. */
+  observeRelay(stats: () => { active: boolean; held: number }): void;
   /** Counts and times every request except GET /metrics itself. Mount first. */
   middleware: RequestHandler;
   /** Mount at the end of a sub-router: remembers the route pattern before an error leaves it. */
@@ -50,10 +54,36 @@ export function createApiMetrics(): ApiMetrics {
   });
   const webhookEvents = new Counter({
     name: 'stripe_webhook_events_total',
-    help: 'Stripe webhook events by type and outcome (delivered, duplicate, ignored, unroutable, rejected, failed).',
+    help: 'Stripe webhook requests by event type and outcome (accepted, duplicate, ignored, unroutable, rejected, failed).',
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   });
+  const webhookSignals = new Counter({
+    name: 'stripe_webhook_signals_total',
+    help: 'Signals sent by the webhook relay, by outcome (delivered, guest_checkout_closed, failed: retried later).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let relayStats: (() => { active: boolean; held: number }) | undefined;
+  new Gauge({
+    name: 'stripe_webhook_relay_active',
+    help: '1 while this process runs the active webhook relay of its task queue.',
+    registers: [registry],
+    collect() {
+      this.set(relayStats?.().active ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'stripe_webhook_relay_held',
+    help: 'Recorded webhook events the active relay has read and not yet marked delivered (a growing value: Temporal is not taking signals).',
+    registers: [registry],
+    collect() {
+      this.set(relayStats?.().held ?? 0);
+    },
+  });
+  const observeRelay = (stats: () => { active: boolean; held: number }) => {
+    relayStats = stats;
+  };
 
   // The /access hot path goes through here: the labelled children are
   // looked up once per (method, route, status) and kept, so a request costs
@@ -90,5 +120,5 @@ export function createApiMetrics(): ApiMetrics {
     res.send(await registry.metrics());
   };
 
-  return { registry, httpRequests, httpDuration, webhookEvents, middleware, rememberRoute, handler };
+  return { registry, httpRequests, httpDuration, webhookEvents, webhookSignals, observeRelay, middleware, rememberRoute, handler };
 }

@@ -15,6 +15,7 @@ import type { PrismaClient } from '../../src/infra/prisma';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import type { NotificationDispatcher } from '../../src/notifications/dispatcher';
 import { notificationDispatcherFrom, outboxFrom, settingsFrom } from '../../src/worker';
+import { createWebhookRelay, type WebhookRelay } from '../../src/webhooks/webhook-relay';
 import { testPrisma } from './db';
 import { timeSkippingEnv, workflowBundle } from './temporal';
 import { TEST_DATABASE_URL, testConfig } from './test-env';
@@ -33,6 +34,8 @@ export interface ApiHarness {
    * id starts with `notificationsOf` (test files share one database).
    */
   notifications: NotificationDispatcher | null;
+  /** The webhook relay of this harness's task queue (signals recorded webhook events; started). */
+  relay: WebhookRelay;
   /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
   appWithoutTemporal(): Express;
   close(): Promise<void>;
@@ -63,7 +66,10 @@ export async function startApiHarness(
   }
   const notifications = notificationDispatcherFrom(config, prisma, { scope: { workspaceIdPrefix: options.notificationsOf } });
   await notifications?.start();
-  const app = createApp({ prisma, stripe, workspaces, access, log, config });
+  // Short retry delays: a test that takes Temporal away sees the relay catch up quickly once it is back.
+  const relay = createWebhookRelay({ databaseUrl: TEST_DATABASE_URL, taskQueue, workspaces, retryMinMs: 50, retryMaxMs: 1_000, leaderRetryMs: 500 });
+  await relay.start();
+  const app = createApp({ prisma, stripe, workspaces, access, log, config, webhookRelay: relay });
   const deadConnections: Connection[] = [];
   return {
     app,
@@ -73,6 +79,7 @@ export async function startApiHarness(
     workspaces,
     access,
     notifications,
+    relay,
     appWithoutTemporal() {
       const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
       deadConnections.push(connection);
@@ -81,6 +88,7 @@ export async function startApiHarness(
     },
     async close() {
       await notifications?.stop();
+      await relay.stop();
       worker.shutdown();
       await running;
       await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));
