@@ -9,6 +9,8 @@ import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import { DomainError } from '../src/domain/errors';
 import type { ClaimResult, GuestAttachment, GuestCheckoutView } from '../src/domain/guest-checkout';
+import { guestCheckoutNotifications } from '../src/domain/notifications';
+import { activityTime, enqueueNotifications, type OutboxSettings } from './notification-outbox';
 import { callStripe } from './stripe-failures';
 import { writeIfNewer } from './versioned-write';
 
@@ -40,7 +42,17 @@ export async function attachThrough(workspaces: GuestClaimPort, input: AttachInp
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function createGuestClaimActivities({ prisma, stripe, workspaces }: { prisma: PrismaClient; stripe: Stripe; workspaces: GuestClaimPort }) {
+export function createGuestClaimActivities({
+  prisma,
+  stripe,
+  workspaces,
+  outbox,
+}: {
+  prisma: PrismaClient;
+  stripe: Stripe;
+  workspaces: GuestClaimPort;
+  outbox?: OutboxSettings;
+}) {
   return {
     async saveGuestCheckout(view: GuestCheckoutView): Promise<boolean> {
       const row = {
@@ -61,12 +73,18 @@ export function createGuestClaimActivities({ prisma, stripe, workspaces }: { pri
         version: view.version,
       };
       const where = { checkoutId: view.checkoutId };
+      const nowMs = activityTime();
       return writeIfNewer(
         prisma,
         `guest-checkout/${view.checkoutId}`,
         view.version,
-        async (tx) => (await tx.guestCheckout.findUnique({ where, select: { version: true } }))?.version ?? null,
-        (tx) => tx.guestCheckout.upsert({ where, create: { ...where, ...row }, update: row }),
+        (tx) => tx.guestCheckout.findUnique({ where, select: { version: true, flaggedAt: true } }),
+        async (tx, stored) => {
+          await tx.guestCheckout.upsert({ where, create: { ...where, ...row }, update: row });
+          // Flagged while nobody claimed it: guest_checkout.unclaimed, once.
+          const before = stored ? { flaggedAt: stored.flaggedAt?.getTime() ?? null } : null;
+          await enqueueNotifications(tx, guestCheckoutNotifications(before, view, nowMs), outbox);
+        },
       );
     },
 

@@ -4,6 +4,7 @@ import type { PrismaClient } from '@prisma/client';
 import type Stripe from 'stripe';
 import { createProjectionActivities } from './billing-projection';
 import { createGuestClaimActivities, type GuestClaimPort } from './guest-claims';
+import type { OutboxSettings } from './notification-outbox';
 import { createDunningActivities } from './dunning-outbox';
 import { createEnterpriseActivities } from './enterprise-controls';
 import { createOperatorAuditActivities } from './operator-audit';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   settings: EngineSettings;
   /** The workspace workflows, for claims of guest checkouts (the API's WorkspaceClient). */
   workspaces: GuestClaimPort;
+  /** Outbound webhooks: sent by this worker's dispatcher, or (no OUTBOUND_WEBHOOK_URL) recorded as not_sent. Default: sent. */
+  outbox?: OutboxSettings;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -61,6 +64,7 @@ export type { ListReconcilableInput, ReconciledState, ResyncWorkspaceInput, Resy
 export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
 export type { CreatedCheckout, CreateCheckoutInput, CreateGuestCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
 export type { GuestClaimPort } from './guest-claims';
+export type { OutboxSettings } from './notification-outbox';
 export type {
   AppliedPlanChange,
   ApplyPlanChangeInput,

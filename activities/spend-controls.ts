@@ -1,15 +1,19 @@
 // Database side of Business spend controls and of what the wallet workflow
-// needs to know about the workspace's billing (plan, Stripe customer).
+// needs to know about the workspace's billing (plan, Stripe customer). A
+// recorded alert and a cap that starts blocking are notified to the product
+// app (spend.threshold_reached, spend.cap_reached) in the same transaction.
 import type { PrismaClient } from '@prisma/client';
+import { capReachedNotification, spendAlertNotification } from '../src/domain/notifications';
 import { isPlanId, type PlanId } from '../src/domain/plans';
 import type { SpendControls } from '../src/domain/spend-rules';
+import { activityTime, enqueueNotifications, type OutboxSettings } from './notification-outbox';
 
 export interface WorkspaceBillingRef {
   planId: PlanId;
   stripeCustomerId: string | null;
 }
 
-export function createSpendControlActivities({ prisma }: { prisma: PrismaClient }) {
+export function createSpendControlActivities({ prisma, outbox }: { prisma: PrismaClient; outbox?: OutboxSettings }) {
   return {
     async readWorkspaceBilling({ workspaceId }: { workspaceId: string }): Promise<WorkspaceBillingRef> {
       const row = await prisma.workspaceBilling.findUnique({ where: { workspaceId }, select: { planId: true, stripeCustomerId: true } });
@@ -34,16 +38,40 @@ export function createSpendControlActivities({ prisma }: { prisma: PrismaClient 
 
     /** The month in which the cap blocks production (null: not blocked); the gate reads it. */
     async setSpendBlock({ workspaceId, blockedMonth }: { workspaceId: string; blockedMonth: string | null }): Promise<void> {
-      await prisma.spendControl.updateMany({ where: { workspaceId }, data: { blockedMonth } });
+      const nowMs = activityTime();
+      await prisma.$transaction(async (tx) => {
+        const [stored] = await tx.$queryRaw<{ blocked_month: string | null; monthly_cap_cents: bigint }[]>`
+          SELECT blocked_month, monthly_cap_cents FROM spend_control WHERE workspace_id = ${workspaceId} FOR UPDATE`;
+        if (!stored) return;
+        await tx.spendControl.update({ where: { workspaceId }, data: { blockedMonth } });
+        if (blockedMonth === null || blockedMonth === stored.blocked_month) return;
+        const spend = await tx.monthlySpend.findUnique({ where: { workspaceId_month: { workspaceId, month: blockedMonth } }, select: { spentCents: true } });
+        const reached = capReachedNotification(
+          {
+            workspaceId,
+            previousBlockedMonth: stored.blocked_month,
+            blockedMonth,
+            capCents: Number(stored.monthly_cap_cents),
+            spentCents: spend ? Number(spend.spentCents) : null,
+          },
+          nowMs,
+        );
+        await enqueueNotifications(tx, [reached], outbox);
+      });
     },
 
     /** Records a threshold alert once per month; true when this call recorded it. */
     async recordSpendAlert(input: { workspaceId: string; month: string; thresholdPercent: number; spentCents: number; capCents: number }): Promise<boolean> {
-      const rows = await prisma.$executeRaw`
-        INSERT INTO spend_alert (workspace_id, month, threshold_percent, spent_cents, cap_cents)
-        VALUES (${input.workspaceId}, ${input.month}, ${input.thresholdPercent}, ${input.spentCents}, ${input.capCents})
-        ON CONFLICT (workspace_id, month, threshold_percent) DO NOTHING`;
-      return rows === 1;
+      const nowMs = activityTime();
+      return prisma.$transaction(async (tx) => {
+        const rows = await tx.$executeRaw`
+          INSERT INTO spend_alert (workspace_id, month, threshold_percent, spent_cents, cap_cents)
+          VALUES (${input.workspaceId}, ${input.month}, ${input.thresholdPercent}, ${input.spentCents}, ${input.capCents})
+          ON CONFLICT (workspace_id, month, threshold_percent) DO NOTHING`;
+        if (rows !== 1) return false;
+        await enqueueNotifications(tx, [spendAlertNotification(input, nowMs)], outbox);
+        return true;
+      });
     },
   };
 }

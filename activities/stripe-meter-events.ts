@@ -16,6 +16,8 @@ export interface ReportUsageInput {
   customerId: string;
   /** Most events reported by one call (default 100); `more` says whether to call again. */
   limit?: number;
+  /** Stop sending after this long (ms) and answer `more` (a local activity keeps its workflow task short). */
+  budgetMs?: number;
 }
 
 export interface ReportUsageResult {
@@ -53,15 +55,18 @@ interface UnreportedRow {
 
 export function createMeterEventActivities({ prisma, stripe }: { prisma: PrismaClient; stripe: Stripe }) {
   return {
-    async reportUsageToStripe({ workspaceId, customerId, limit = DEFAULT_REPORT_LIMIT }: ReportUsageInput): Promise<ReportUsageResult> {
+    async reportUsageToStripe({ workspaceId, customerId, limit = DEFAULT_REPORT_LIMIT, budgetMs }: ReportUsageInput): Promise<ReportUsageResult> {
+      const started = Date.now();
       const take = Math.min(Math.max(Math.trunc(limit), 1), MAX_REPORT_LIMIT);
       const rows = await prisma.$queryRaw<UnreportedRow[]>`
         SELECT seq, event_id, family, quantity, occurred_at FROM usage_event
         WHERE workspace_id = ${workspaceId} AND environment = 'production'
-          AND rated_at IS NOT NULL AND reported_at IS NULL
+          AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL
         ORDER BY seq LIMIT ${take + 1}::int`;
       const batch = rows.slice(0, take);
+      let reported = 0;
       for (const row of batch) {
+        if (budgetMs !== undefined && reported > 0 && Date.now() - started > budgetMs) return { reported, more: true };
         const identifier = meterEventIdentifier(workspaceId, row.event_id);
         await callStripe('report meter event', () =>
           stripe.billing.meterEvents.create(
@@ -75,8 +80,9 @@ export function createMeterEventActivities({ prisma, stripe }: { prisma: PrismaC
           ),
         );
         await prisma.$executeRaw`UPDATE usage_event SET reported_at = now() WHERE seq = ${row.seq}`;
+        reported += 1;
       }
-      return { reported: batch.length, more: rows.length > take };
+      return { reported, more: rows.length > take };
     },
   };
 }

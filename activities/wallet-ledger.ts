@@ -3,12 +3,17 @@
 // source type, source id) is unique, written in the same transaction as the
 // balance row it changes, with that row locked first, so balance_cents is
 // always the sum of the workspace's entries and a retried or raced activity
-// never moves money twice.
+// never moves money twice. A top-up or grant credited and a debit that takes
+// the balance below the minimum runtime credit are notified to the product
+// app (wallet.credited, wallet.below_minimum) in the same transaction.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Prisma, PrismaClient } from '@prisma/client';
+import { belowMinimumNotification, creditNotification } from '../src/domain/notifications';
 import type { Environment } from '../src/domain/plans';
 import { isRequestFamily, rateBatch, unratableReason, type ContractPrices, type RatableEvent } from '../src/domain/rating';
-import { CREDIT_KINDS, USAGE_BATCH_SOURCE, isSpendMonth, isValidCreditAmount, type CreditKind } from '../src/domain/wallet';
+import { CREDIT_KINDS, DEFAULT_WALLET_MINIMUM_CENTS, USAGE_BATCH_SOURCE, isSpendMonth, isValidCreditAmount, type CreditKind } from '../src/domain/wallet';
+import { activityTime, enqueueNotifications, type OutboxSettings } from './notification-outbox';
+import type { EngineSettings } from './settings';
 
 export interface RateAndDebitInput {
   workspaceId: string;
@@ -27,6 +32,10 @@ export interface RateAndDebitResult {
   monthSpentCents: number;
   /** Unrated events remain (beyond the limit, or held by a concurrent call). */
   more: boolean;
+  /** Rated production usage not reported to Stripe yet (absent in results of older workers). */
+  unreported?: boolean;
+  /** The workspace's Stripe customer, to report usage for (null: none yet). */
+  stripeCustomerId?: string | null;
 }
 
 export interface CreditWalletInput {
@@ -125,7 +134,16 @@ async function monthSpent(tx: Tx | PrismaClient, workspaceId: string, month: str
   return row?.spentCents ?? 0n;
 }
 
-export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient }) {
+export function createWalletLedgerActivities({
+  prisma,
+  settings,
+  outbox,
+}: {
+  prisma: PrismaClient;
+  settings?: Pick<EngineSettings, 'walletMinimumCents'>;
+  outbox?: OutboxSettings;
+}) {
+  const minimumCents = settings?.walletMinimumCents ?? DEFAULT_WALLET_MINIMUM_CENTS;
   return {
     /**
      * Rates the workspace's oldest unrated events and debits the whole cents
@@ -137,6 +155,7 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
     async rateAndDebitUsage({ workspaceId, month, limit = DEFAULT_RATING_LIMIT }: RateAndDebitInput): Promise<RateAndDebitResult> {
       if (!isSpendMonth(month)) throw invalid(`month must be "YYYY-MM", got ${JSON.stringify(month)}`);
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RATING_LIMIT) throw invalid(`limit must be 1..${MAX_RATING_LIMIT}`);
+      const nowMs = activityTime();
       return prisma.$transaction(async (tx) => {
         // The pass answers every nudge so far: ingestion signals again only for events this pass may not see.
         await tx.$executeRaw`UPDATE wallet_nudge SET requested_at = NULL WHERE workspace_id = ${workspaceId}`;
@@ -183,9 +202,25 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
             WHERE workspace_id = ${workspaceId}
             RETURNING balance_cents`;
           balanceCents = updated.balance_cents;
+          if (debit > 0n) {
+            const crossed = belowMinimumNotification(
+              {
+                workspaceId,
+                debitSourceId: `${rows[0].seq}-${rows[rows.length - 1].seq}`,
+                balanceBeforeCents: cents(balance.balanceCents),
+                balanceAfterCents: cents(balanceCents),
+                minimumCents,
+              },
+              nowMs,
+            );
+            await enqueueNotifications(tx, [crossed], outbox);
+          }
         }
-        const [remaining] = await tx.$queryRaw<{ more: boolean }[]>`
-          SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more`;
+        const [remaining] = await tx.$queryRaw<{ more: boolean; unreported: boolean; customer: string | null }[]>`
+          SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more,
+                 EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND environment = 'production'
+                           AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL) AS unreported,
+                 (SELECT stripe_customer_id FROM workspace_billing WHERE workspace_id = ${workspaceId}) AS customer`;
         return {
           ratedEvents: rows.length,
           parkedEvents: poison.length,
@@ -193,6 +228,8 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
           balanceCents: cents(balanceCents),
           monthSpentCents: cents(spent ?? (await monthSpent(tx, workspaceId, month))),
           more: remaining.more,
+          unreported: remaining.unreported,
+          stripeCustomerId: remaining.customer,
         };
       }, TRANSACTION);
     },
@@ -206,6 +243,7 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
       }
       if (!sourceType || !sourceId) throw invalid('sourceType and sourceId are required');
       if (sourceType === USAGE_BATCH_SOURCE) throw invalid(`source type ${USAGE_BATCH_SOURCE} is reserved for usage debits`);
+      const nowMs = activityTime();
       return prisma.$transaction(async (tx) => {
         const balance = await lockBalance(tx, workspaceId);
         // Money the wallet cannot take as USD cents (another currency's minor units are not cents; a paid
@@ -229,7 +267,9 @@ export function createWalletLedgerActivities({ prisma }: { prisma: PrismaClient 
           UPDATE wallet_balance SET balance_cents = balance_cents + ${amountCents}::bigint, updated_at = now()
           WHERE workspace_id = ${workspaceId}
           RETURNING balance_cents`;
-        return { credited: true, balanceCents: cents(updated.balance_cents) };
+        const balanceCents = cents(updated.balance_cents);
+        await enqueueNotifications(tx, [creditNotification({ workspaceId, kind, amountCents, sourceType, sourceId, balanceCents }, nowMs)], outbox);
+        return { credited: true, balanceCents };
       }, TRANSACTION);
     },
 

@@ -41,20 +41,12 @@ import { createLogger } from '../src/infra/logger';
 import { createPrisma } from '../src/infra/prisma';
 import { createStripeClient } from '../src/infra/stripe-client';
 import { WorkspaceClient } from '../src/temporal/workspace-client';
-import { ensureSchema } from './lib/bench-database';
-
-function bounded(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer between ${min} and ${max} (got ${raw})`);
-  return value;
-}
+import { BENCH_DATABASE_URL, bounded, ensureSchema } from './lib/bench-database';
 
 const WORKSPACES = bounded('BENCH_WORKSPACES', 1_000, 10, 20_000);
 const SECONDS = bounded('BENCH_SECONDS', 3, 1, 30);
 const CHANGES = bounded('BENCH_CHANGES', 200, 10, 2_000);
-const DATABASE_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgresql://billing:billing@127.0.0.1:5432/billing_test';
+const DATABASE_URL = BENCH_DATABASE_URL;
 const TOKEN = 'bench-app-token-0123456789';
 const PROJECT = 'api';
 

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
+import { DEFAULT_WALLET_MINIMUM_CENTS } from './domain/wallet';
 
 const duration = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -27,6 +28,18 @@ const durationList = (name: string) =>
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** An identity provider's URL: https, or http on the loopback interface only (a local provider in tests). */
+export function isAcceptableIssuerUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /** 'true' or 'false' (case-insensitive); anything else is an error, not false. */
 const booleanish = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -36,6 +49,19 @@ const booleanish = (name: string) =>
     ctx.addIssue({ code: 'custom', message: `${name} must be true or false` });
     return z.NEVER;
   });
+
+/**
+ * A Standard Webhooks signing secret: `whsec_` and the key in base64, 24 to
+ * 64 bytes (the specification's bounds; e.g. `whsec_` + 32 random bytes in base64).
+ */
+const webhookSecret = z.string().superRefine((value, ctx) => {
+  const problem = (message: string) => ctx.addIssue({ code: 'custom', message: `OUTBOUND_WEBHOOK_SECRET ${message}` });
+  if (!value.startsWith('whsec_')) return problem('must look like whsec_<base64 key>');
+  const key = value.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(key) || key.length % 4 !== 0) return problem('must be whsec_ followed by a base64 key');
+  const bytes = Buffer.from(key, 'base64').length;
+  if (bytes < 24 || bytes > 64) problem(`must carry a key of 24 to 64 bytes (got ${bytes})`);
+});
 
 /** A path to a file that exists now (checked at load, so a typo fails at start). */
 const existingFile = (name: string) =>
@@ -66,7 +92,7 @@ export const configSchema = z
     OPERATOR_API_TOKEN: z.string().min(16, 'OPERATOR_API_TOKEN must be at least 16 characters'),
     BILLING_GRACE_PERIOD: duration('BILLING_GRACE_PERIOD').default(7 * 86_400_000),
     BILLING_DUNNING_REMINDERS: durationList('BILLING_DUNNING_REMINDERS').default([0, 3 * 86_400_000, 6 * 86_400_000]),
-    WALLET_MINIMUM_CENTS: z.coerce.number().int().min(0).default(1000),
+    WALLET_MINIMUM_CENTS: z.coerce.number().int().min(0).default(DEFAULT_WALLET_MINIMUM_CENTS),
     CHECKOUT_SESSION_TTL: duration('CHECKOUT_SESSION_TTL')
       .refine((ms) => ms >= 30 * 60_000 && ms <= 24 * 3_600_000, 'CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)')
       .default(24 * 3_600_000),
@@ -79,11 +105,33 @@ export const configSchema = z
       .refine((ms) => ms >= 3_600_000, 'IDEMPOTENCY_KEY_TTL must be at least 1h')
       .default(7 * 86_400_000),
     PUBLIC_SALES_CONTACT_URL: httpUrl.default('https://example.com/contact-sales'),
+    /**
+     * OIDC mode of the claim by email (both or neither): the claim then takes an ID token from this
+     * issuer for this audience (client id), verified against the issuer's JWKS, and refuses a bare email.
+     */
+    OIDC_ISSUER: z
+      .string()
+      .refine(isAcceptableIssuerUrl, 'OIDC_ISSUER must be an https URL (http only for localhost, 127.0.0.1 or [::1])')
+      .optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** GET /metrics on the API and the worker's Prometheus exporter. */
     METRICS_ENABLED: booleanish('METRICS_ENABLED').default(true),
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
     WORKER_METRICS_BIND: z.string().min(1).default('127.0.0.1'),
+    /** Outbound webhooks to the product app (Standard Webhooks); unset URL: notifications are recorded, not sent. */
+    OUTBOUND_WEBHOOK_URL: httpUrl.optional(),
+    OUTBOUND_WEBHOOK_SECRET: webhookSecret.optional(),
+    OUTBOUND_WEBHOOK_TIMEOUT: duration('OUTBOUND_WEBHOOK_TIMEOUT')
+      .refine((ms) => ms >= 100 && ms <= 300_000, 'OUTBOUND_WEBHOOK_TIMEOUT must be between 100ms and 5m')
+      .default(10_000),
+    OUTBOUND_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+    OUTBOUND_WEBHOOK_RETRY_INITIAL: duration('OUTBOUND_WEBHOOK_RETRY_INITIAL')
+      .refine((ms) => ms >= 10, 'OUTBOUND_WEBHOOK_RETRY_INITIAL must be at least 10ms')
+      .default(30_000),
+    OUTBOUND_WEBHOOK_RETRY_MAX: duration('OUTBOUND_WEBHOOK_RETRY_MAX')
+      .refine((ms) => ms <= 7 * 86_400_000, 'OUTBOUND_WEBHOOK_RETRY_MAX must be at most 7d')
+      .default(6 * 3_600_000),
     /** Cron of the reconciliation Schedule the worker ensures at start (UTC), or 'off'. */
     RECONCILIATION_SCHEDULE: z
       .string()
@@ -103,6 +151,10 @@ export const configSchema = z
     if (key && !cert) {
       ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS_KEY_PATH needs TEMPORAL_TLS_CERT_PATH (mTLS takes both)', path: ['TEMPORAL_TLS_CERT_PATH'] });
     }
+    if ((c.OIDC_ISSUER === undefined) !== (c.OIDC_AUDIENCE === undefined)) {
+      const missing = c.OIDC_ISSUER === undefined ? 'OIDC_ISSUER' : 'OIDC_AUDIENCE';
+      ctx.addIssue({ code: 'custom', message: 'OIDC_ISSUER and OIDC_AUDIENCE go together (set both for ID-token claims, or neither)', path: [missing] });
+    }
     if (c.TEMPORAL_API_KEY !== undefined && (cert || key)) {
       ctx.addIssue({
         code: 'custom',
@@ -112,6 +164,12 @@ export const configSchema = z
     }
     if (c.TEMPORAL_TLS === false && (cert || key)) {
       ctx.addIssue({ code: 'custom', message: 'TEMPORAL_TLS=false cannot be combined with an mTLS certificate', path: ['TEMPORAL_TLS'] });
+    }
+    if (c.OUTBOUND_WEBHOOK_URL !== undefined && c.OUTBOUND_WEBHOOK_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'OUTBOUND_WEBHOOK_SECRET (whsec_<base64 key>) is required when OUTBOUND_WEBHOOK_URL is set', path: ['OUTBOUND_WEBHOOK_SECRET'] });
+    }
+    if (c.OUTBOUND_WEBHOOK_RETRY_MAX < c.OUTBOUND_WEBHOOK_RETRY_INITIAL) {
+      ctx.addIssue({ code: 'custom', message: 'OUTBOUND_WEBHOOK_RETRY_MAX must not be shorter than OUTBOUND_WEBHOOK_RETRY_INITIAL', path: ['OUTBOUND_WEBHOOK_RETRY_MAX'] });
     }
     const tls = c.TEMPORAL_TLS ?? (c.TEMPORAL_API_KEY !== undefined || cert);
     if (c.TEMPORAL_TLS_SERVER_NAME !== undefined && !tls) {

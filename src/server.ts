@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { createAccessService } from './access/access-service';
 import { createAccessChangeHub } from './access/change-hub';
 import { createApp } from './api/app';
+import { createApiMetrics } from './api/metrics';
 import { pruneIdempotencyKeys } from './api/idempotency';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './infra/logger';
@@ -12,6 +13,7 @@ import { describeTemporalConnection, temporalConnectionOptions } from './infra/t
 import { createPrisma } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
 import { WorkspaceClient } from './temporal/workspace-client';
+import { createWebhookRelay } from './webhooks/webhook-relay';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,7 +37,18 @@ async function main(): Promise<void> {
     log: log.child({ component: 'access-changes' }),
   });
   changes.start();
-  const app = createApp({ prisma, stripe, workspaces, access, changes, log, config });
+  const metrics = config.METRICS_ENABLED ? createApiMetrics() : undefined;
+  // Signals the webhook events this and the other API processes record (one relay active per task queue).
+  const webhookRelay = createWebhookRelay({
+    databaseUrl: config.DATABASE_URL,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workspaces,
+    log: log.child({ component: 'webhook-relay' }),
+    onSignal: (outcome) => metrics?.webhookSignals.inc({ outcome }),
+  });
+  metrics?.observeRelay(() => webhookRelay.stats());
+  await webhookRelay.start();
+  const app = createApp({ prisma, stripe, workspaces, access, changes, log, config, metrics, webhookRelay });
   // Answers kept for Idempotency-Key retries are bounded by their lifetime.
   const pruning = setInterval(() => {
     pruneIdempotencyKeys(prisma, config.IDEMPOTENCY_KEY_TTL).catch((err: unknown) => log.warn({ err }, 'pruning idempotency keys failed'));
@@ -67,6 +80,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       clearInterval(idleSweep);
       clearInterval(pruning);
+      await webhookRelay.stop();
       await access.stop();
       await prisma.$disconnect();
       await connection.close();

@@ -6,14 +6,19 @@
 // Temporal core's metrics are served for Prometheus on WORKER_METRICS_BIND:
 // WORKER_METRICS_PORT.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import { createActivities, type GuestClaimPort } from '../activities';
+import { createActivities, type GuestClaimPort, type OutboxSettings } from '../activities';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './infra/logger';
-import { createPrisma } from './infra/prisma';
+import { createPrisma, type PrismaClient } from './infra/prisma';
 import { createStripeClient } from './infra/stripe-client';
+import { createNotificationDispatcher, type NotificationDispatcher } from './notifications/dispatcher';
+import type { StoreScope } from './notifications/notification-store';
 import { describeTemporalConnection, temporalConnectionOptions } from './infra/temporal-connection';
 import { ensureReconciliationSchedule } from './temporal/reconciliation-schedule';
 import { WorkspaceClient } from './temporal/workspace-client';
+
+/** Retry delays are shortened at random by up to this fraction (so receivers coming back are not hit in lockstep). */
+export const OUTBOUND_WEBHOOK_JITTER = 0.2;
 
 /** In-flight activities get this long to finish after SIGTERM before they are cancelled. */
 export const SHUTDOWN_GRACE_MS = 20_000;
@@ -28,7 +33,36 @@ export function settingsFrom(config: Config) {
   };
 }
 
-export async function createWorker(config: Config, connection: NativeConnection) {
+/** Notifications are sent when OUTBOUND_WEBHOOK_URL is set; otherwise recorded as not_sent. */
+export function outboxFrom(config: Config): OutboxSettings {
+  return { deliver: config.OUTBOUND_WEBHOOK_URL !== undefined };
+}
+
+/** The outbound webhook dispatcher as the configuration describes it (not started); null without OUTBOUND_WEBHOOK_URL. */
+export function notificationDispatcherFrom(
+  config: Config,
+  prisma: PrismaClient,
+  options: { log?: Logger; scope?: StoreScope } = {},
+): NotificationDispatcher | null {
+  if (config.OUTBOUND_WEBHOOK_URL === undefined || config.OUTBOUND_WEBHOOK_SECRET === undefined) return null;
+  return createNotificationDispatcher({
+    prisma,
+    databaseUrl: config.DATABASE_URL,
+    url: config.OUTBOUND_WEBHOOK_URL,
+    secret: config.OUTBOUND_WEBHOOK_SECRET,
+    timeoutMs: config.OUTBOUND_WEBHOOK_TIMEOUT,
+    retry: {
+      maxAttempts: config.OUTBOUND_WEBHOOK_MAX_ATTEMPTS,
+      initialDelayMs: config.OUTBOUND_WEBHOOK_RETRY_INITIAL,
+      maxDelayMs: config.OUTBOUND_WEBHOOK_RETRY_MAX,
+      jitter: OUTBOUND_WEBHOOK_JITTER,
+    },
+    log: options.log,
+    scope: options.scope,
+  });
+}
+
+export async function createWorker(config: Config, connection: NativeConnection, log?: Logger) {
   const prisma = createPrisma(config.DATABASE_URL);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
   // Guest claims update workspace workflows through the worker's own client (known once the worker exists).
@@ -41,12 +75,21 @@ export async function createWorker(config: Config, connection: NativeConnection)
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces }),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces, outbox: outboxFrom(config) }),
     shutdownGraceTime: SHUTDOWN_GRACE_MS,
   });
   if (!worker.client) throw new Error('the worker has no Temporal client (needed by guest claims)');
   late.client = new WorkspaceClient(worker.client, config.TEMPORAL_TASK_QUEUE);
-  return { worker, close: () => prisma.$disconnect() };
+  // Outbound webhooks are sent beside the worker, never from an activity: a receiver can never hold up a workflow.
+  const notifications = notificationDispatcherFrom(config, prisma, { log });
+  return {
+    worker,
+    notifications,
+    close: async () => {
+      await notifications?.stop();
+      await prisma.$disconnect();
+    },
+  };
 }
 
 const SDK_LEVEL: Record<Config['LOG_LEVEL'], LogLevel> = {
@@ -86,7 +129,9 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, 'worker');
   installRuntime(config, log);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const { worker, close } = await createWorker(config, connection);
+  const { worker, notifications, close } = await createWorker(config, connection, log);
+  if (notifications) await notifications.start();
+  else log.info('OUTBOUND_WEBHOOK_URL is not set: notifications are recorded (status not_sent), not sent');
   if (config.RECONCILIATION_SCHEDULE !== 'off') {
     if (!worker.client) throw new Error('the worker has no Temporal client to ensure the reconciliation schedule with');
     const outcome = await ensureReconciliationSchedule(worker.client, { taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.RECONCILIATION_SCHEDULE });

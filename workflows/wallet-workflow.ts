@@ -24,7 +24,7 @@ import {
   type WalletState,
   type WalletWorkflowInput,
 } from './wallet-definitions';
-import { billing, durable, fireAt, parseOrReject, quiesce, reject, createLock } from './workflow-support';
+import { billing, durable, fireAt, localDurable, localReport, parseOrReject, quiesce, REPORT_BUDGET_MS, reject, createLock } from './workflow-support';
 
 const TOP_UPS_REMEMBERED = 200;
 /** Patch: continue as new by size with pending work carried, spend controls reloaded by a fresh run. */
@@ -88,21 +88,34 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
     if (controls) armMonthBoundary();
   }
 
+  /**
+   * Rates and debits everything pending, then reports production usage to
+   * Stripe. (Runs started before wallet-v2 rate in a regular activity and
+   * read the Stripe customer in a second one; v2 rates in a local activity
+   * that also answers whether anything is left to report and for whom: a
+   * pass is one marker, plus a report only when there is something to report.)
+   */
   async function rateUsage(): Promise<void> {
     usagePending = false;
     let more = true;
+    let report: { customerId: string | null; unreported: boolean } = { customerId: null, unreported: false };
     while (more) {
-      const result = await durable.rateAndDebitUsage({ workspaceId, month: monthKey(Date.now()) });
+      const month = monthKey(Date.now());
+      const result = v2 ? await localDurable.rateAndDebitUsage({ workspaceId, month }) : await durable.rateAndDebitUsage({ workspaceId, month });
       state.ratingPasses += 1;
       more = result.more;
+      report = { customerId: result.stripeCustomerId ?? null, unreported: result.unreported ?? false };
       if (result.parkedEvents) log.warn('usage events parked: they cannot be rated (see wallet_exception)', { workspaceId, parked: result.parkedEvents });
       if (result.ratedEvents > 0 || state.controls) await evaluateSpend(result.monthSpentCents);
     }
-    const { stripeCustomerId } = await durable.readWorkspaceBilling({ workspaceId });
+    if (v2 && !report.unreported) return;
+    const stripeCustomerId = v2 ? report.customerId : (await durable.readWorkspaceBilling({ workspaceId })).stripeCustomerId;
     if (!stripeCustomerId) return; // reported once the workspace has a Stripe customer
     try {
       for (let again = true; again; ) {
-        again = (await billing.reportUsageToStripe({ workspaceId, customerId: stripeCustomerId })).more;
+        again = v2
+          ? (await localReport.reportUsageToStripe({ workspaceId, customerId: stripeCustomerId, budgetMs: REPORT_BUDGET_MS })).more
+          : (await billing.reportUsageToStripe({ workspaceId, customerId: stripeCustomerId })).more;
       }
     } catch (err) {
       // The wallet is already debited; reporting resumes with the next batch.

@@ -21,6 +21,17 @@ export const durable = proxyActivities<Activities>({
 
 export const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
+/** Usage reports to Stripe inside the workflow task (a marker, no extra task); a failure is reported back, the next pass resumes. */
+export const localReport = proxyLocalActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } });
+/** How long one local report may keep sending before it hands back (the next call continues). */
+export const REPORT_BUDGET_MS = 5_000;
+
+/** Short database transactions that must complete: run inside the workflow task (one marker in history, no extra task), retried without limit. */
+export const localDurable = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '60 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
 /** Rejects an update with a stable code (the ApplicationFailure type), never retried. */
 export function reject(code: string, message: string, details?: Record<string, unknown>): never {
   throw ApplicationFailure.create({ type: code, message, nonRetryable: true, details: details ? [details] : [] });

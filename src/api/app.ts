@@ -14,6 +14,7 @@ import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
 import { requireAnyBearer, requireBearer } from './auth';
 import { idempotency } from './idempotency';
 import { createApiMetrics, type ApiMetrics } from './metrics';
+import { createOidcVerifier } from './oidc';
 import { docsRouter } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
@@ -32,7 +33,6 @@ export interface AppDeps {
   workspaces: Pick<
     WorkspaceClient,
     | 'startCheckout'
-    | 'deliverFact'
     | 'ping'
     | 'previewPlanChange'
     | 'applyPlanChange'
@@ -47,7 +47,6 @@ export interface AppDeps {
     | 'endGrace'
     | 'resyncFromStripe'
     | 'cancelScheduledChange'
-    | 'deliverGuestFact'
     | 'startGuestCheckout'
     | 'claimGuestCheckout'
     | 'workflowHistory'
@@ -67,9 +66,16 @@ export interface AppDeps {
     PUBLIC_SALES_CONTACT_URL: string;
     /** How long answers to requests with an Idempotency-Key are kept (default 7 days). */
     IDEMPOTENCY_KEY_TTL?: number;
+    /** OIDC mode of the claim by email (both or neither): ID tokens from this issuer for this audience. */
+    OIDC_ISSUER?: string;
+    OIDC_AUDIENCE?: string;
     /** GET /metrics (Prometheus); default true. */
     METRICS_ENABLED?: boolean;
+    /** Webhook events are recorded for this task queue's relay. */
+    TEMPORAL_TASK_QUEUE: string;
   };
+  /** This process's webhook relay (started and stopped by the owner of the app), woken when an event is recorded. */
+  webhookRelay?: { poke(): void };
   /** The registry behind /metrics; a new one per app when not given. */
   metrics?: ApiMetrics;
 }
@@ -142,7 +148,8 @@ export function createApp(deps: AppDeps): express.Express {
       prisma: deps.prisma,
       stripe: deps.stripe,
       webhookSecret: config.STRIPE_WEBHOOK_SECRET,
-      workspaces: deps.workspaces,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      relay: deps.webhookRelay,
       log,
       metrics,
     }),
@@ -163,11 +170,12 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(express.json({ limit: '1mb' }));
   v1.use(plansRouter());
   const idempotent = idempotency({ prisma: deps.prisma, principal: 'app', ttlMs: idempotencyTtl });
-  v1.use(guestCheckoutRouter({ workspaces: deps.workspaces, idempotent }));
+  const idTokens = config.OIDC_ISSUER && config.OIDC_AUDIENCE ? createOidcVerifier({ issuer: config.OIDC_ISSUER, audience: config.OIDC_AUDIENCE }) : null;
+  v1.use(guestCheckoutRouter({ prisma: deps.prisma, workspaces: deps.workspaces, idempotent, idTokens, now: deps.now ?? Date.now }));
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }),
   );
-  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, idempotent }));
+  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }));
   if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
 

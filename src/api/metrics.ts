@@ -5,13 +5,17 @@
 // Temporal's core and are served by the worker itself (src/worker.ts).
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { performance } from 'node:perf_hooks';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export interface ApiMetrics {
   registry: Registry;
   /** http_requests_total and http_request_duration_seconds, kept per series in plain counters (see createApiMetrics). */
   http: RequestMetrics;
   webhookEvents: Counter<'type' | 'outcome'>;
+  /** The webhook relay's signal attempts: delivered, guest_checkout_closed, failed (retried). */
+  webhookSignals: Counter<'outcome'>;
+  /** Reports the relay's state (active, events held) at each scrape. */
+  observeRelay(stats: () => { active: boolean; held: number }): void;
   /** Counts and times every request except GET /metrics itself. Mount first. */
   middleware: RequestHandler;
   /** Mount at the end of a sub-router: remembers the route pattern before an error leaves it. */
@@ -113,10 +117,37 @@ export function createApiMetrics(): ApiMetrics {
   for (const metric of http.metrics()) registry.registerMetric(metric as Parameters<Registry['registerMetric']>[0]);
   const webhookEvents = new Counter({
     name: 'stripe_webhook_events_total',
-    help: 'Stripe webhook events by type and outcome (delivered, duplicate, ignored, unroutable, rejected, failed).',
+    help: 'Stripe webhook requests by event type and outcome (accepted, duplicate, ignored, unroutable, rejected, failed).',
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   });
+
+  const webhookSignals = new Counter({
+    name: 'stripe_webhook_signals_total',
+    help: 'Signals sent by the webhook relay, by outcome (delivered, guest_checkout_closed, failed: retried later).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  let relayStats: (() => { active: boolean; held: number }) | undefined;
+  new Gauge({
+    name: 'stripe_webhook_relay_active',
+    help: '1 while this process runs the active webhook relay of its task queue.',
+    registers: [registry],
+    collect() {
+      this.set(relayStats?.().active ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'stripe_webhook_relay_held',
+    help: 'Recorded webhook events the active relay has read and not yet marked delivered (a growing value: Temporal is not taking signals).',
+    registers: [registry],
+    collect() {
+      this.set(relayStats?.().held ?? 0);
+    },
+  });
+  const observeRelay = (stats: () => { active: boolean; held: number }) => {
+    relayStats = stats;
+  };
 
   const middleware: RequestHandler = (req, res, next) => {
     if (req.path === '/metrics') return next();
@@ -135,5 +166,5 @@ export function createApiMetrics(): ApiMetrics {
     res.send(await registry.metrics());
   };
 
-  return { registry, http, webhookEvents, middleware, rememberRoute, handler };
+  return { registry, http, webhookEvents, webhookSignals, observeRelay, middleware, rememberRoute, handler };
 }

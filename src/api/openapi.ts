@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   accessQuerySchema,
   checkoutRequestSchema,
+  claimByEmailRequestSchema,
   claimRequestSchema,
   contractPricesSchema,
   guestCheckoutIdSchema,
@@ -33,6 +34,16 @@ import {
 import { extendGraceBodySchema, operatorActionBodySchema } from '../domain/operator-actions';
 import { idempotencyKeySchema } from './idempotency';
 import { spendControlsSchema } from '../domain/spend-rules';
+import { spendOversightSchema } from '../domain/spend-oversight';
+import {
+  NOTIFICATION_TYPES,
+  notificationDataSchemas,
+  notificationEnvelopeSchemas,
+  notificationIdSchema,
+  notificationListQuerySchema,
+  notificationListSchema,
+  notificationViewSchema,
+} from '../domain/notification-schemas';
 import { backtestRequestSchema, backtestResultSchema } from '../domain/backtest';
 import { timelineQuerySchema, timelineSchema } from '../domain/timeline/timeline';
 import { usageBatchSchema } from '../domain/usage';
@@ -128,9 +139,35 @@ export function openApiDocument() {
       400: problem('Validation failed'),
       401: problem('Missing or wrong token'),
       403: problem('email_mismatch'),
-      404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed)'),
-      409: problem(`already_claimed, claim_in_progress, nothing_to_claim, workspace_already_subscribed (naming both subscriptions), or ${reused}`),
+      404: problem('guest_checkout_not_found (unknown, or ended 7 days after it was claimed or lapsed), or nothing_to_claim (not paid yet and no open session: expired unpaid)'),
+      409: problem(`already_claimed, claim_in_progress, workspace_already_subscribed (naming both subscriptions), or ${reused}`),
       503: problem('temporal_unavailable (the claim stays reserved for this workspace; retry)'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/workspaces/{workspaceId}/guest-checkouts/claim',
+    summary: "Attach the guest billing of the signed-in user's email to a workspace, without a checkout id",
+    description:
+      'Claims the newest paid-or-open unclaimed guest checkout of the email (case-insensitive) through the guest-checkout workflow, like the claim by id: ' +
+      'paid beats open whatever their ages; among paid ones the latest payment, among open ones (session not expired) the latest started. ' +
+      'A checkout this workspace already claimed counts too, so a repeat answers the same. ' +
+      'The email is verifiedEmail, or with OIDC_ISSUER and OIDC_AUDIENCE set the email of idToken (required then; verified against the issuer\'s JWKS: signature, iss, aud, exp; email_verified must be true). ' +
+      'There is no email_mismatch: only checkouts of the email are candidates, and a stranger learns no more than 404 nothing_to_claim.',
+    security,
+    request: { params: workspace, headers: idempotencyHeaders, body: body(claimByEmailRequestSchema) },
+    responses: {
+      200: json(claimResultSchema, 'Claimed (or claimed before by this workspace): the claim result, as the claim by id answers it'),
+      400: problem(
+        'validation_failed (exactly one of verifiedEmail or idToken), id_token_required (OIDC mode: verifiedEmail is not accepted), oidc_not_configured (idToken sent but no OIDC_ISSUER set)',
+      ),
+      401: problem('unauthorized (missing or wrong app token), or invalid_id_token with reason: malformed, algorithm_not_allowed, unknown_key, bad_signature, wrong_issuer, wrong_audience, expired, not_yet_valid, missing_claim'),
+      403: problem('email_not_verified (reason not_verified: email_verified is not true; no_email: the ID token has no email)'),
+      404: problem('nothing_to_claim: no paid or open guest checkout of this email waits to be claimed'),
+      409: problem(`already_claimed or claim_in_progress (another workspace took the same checkout at the same moment), workspace_already_subscribed (naming both subscriptions), or ${reused}`),
+      503: problem(
+        'temporal_unavailable (the claim stays reserved for this workspace and completes in the background; repeat to read the result), database_unavailable, or identity_provider_unavailable (discovery or JWKS unreachable)',
+      ),
     },
   });
   registry.registerPath({
@@ -266,6 +303,42 @@ export function openApiDocument() {
     responses: { 200: { description: 'The controls and this month\'s spend state' }, 400: problem('Validation failed'), 409: problem('not_available_on_plan') },
   });
   registry.registerPath({
+    method: 'get',
+    path: '/v1/workspaces/{workspaceId}/spend-controls',
+    summary: "Business oversight: the spend controls, this month's spend, the alerts fired and whether the cap blocks",
+    description:
+      'Read from the tables the wallet workflow keeps. A workspace without controls (never set, or not Business) answers controls: null, remainingCents: null, capBlocks: false, with its spend; an unknown workspace is Essential with nothing spent.',
+    security,
+    request: { params: workspace },
+    responses: { 200: json(spendOversightSchema, 'Controls, spend and alerts of the current UTC month'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/operator/notifications',
+    summary: 'Operator: outbound webhook notifications, newest first, with every delivery attempt',
+    security: operatorSecurity,
+    request: { query: notificationListQuerySchema },
+    responses: {
+      200: json(notificationListSchema, 'Notifications (status pending, delivered, failed or not_sent) with their attempt logs'),
+      400: problem('validation_failed: an unknown status or type, a bad workspace id, limit or cursor'),
+      401: problem('Operator token required'),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/operator/notifications/{notificationId}/redeliver',
+    summary: 'Operator: send a notification again — a new round of attempts, due now, with the same webhook-id',
+    security: operatorSecurity,
+    request: { params: z.object({ notificationId: notificationIdSchema }), headers: idempotencyHeaders },
+    responses: {
+      202: json(notificationViewSchema, 'Pending again (round + 1, attempts 0); the worker sends it at once. A retry with the same Idempotency-Key gets this answer again instead of another round'),
+      400: problem('validation_failed: not a notification id, or a bad Idempotency-Key'),
+      401: problem('Operator token required'),
+      404: problem('notification_not_found'),
+      409: problem(`notification_in_flight: an attempt is being made right now; or ${reused}`),
+    },
+  });
+  registry.registerPath({
     method: 'post',
     path: '/v1/operator/workspaces/{workspaceId}/credits',
     summary: 'Operator: grant custom credit to the wallet, with a reason (recorded in the ledger)',
@@ -382,6 +455,27 @@ export function openApiDocument() {
     summary: 'Database and Temporal reachable',
     responses: { 200: { description: 'ready' }, 503: { description: 'not ready' } },
   });
+
+  // Outbound webhooks: what the engine POSTs to OUTBOUND_WEBHOOK_URL (Standard Webhooks).
+  const webhookHeaders = z.object({
+    'webhook-id': z.string().describe('The notification id: the same on every retry and redelivery — deduplicate by it'),
+    'webhook-timestamp': z.string().describe('Seconds since the epoch when this attempt was signed'),
+    'webhook-signature': z.string().describe('v1,<base64 HMAC-SHA256 of "webhook-id.webhook-timestamp.body"> with the key of OUTBOUND_WEBHOOK_SECRET'),
+  });
+  for (const type of NOTIFICATION_TYPES) {
+    registry.registerWebhook({
+      method: 'post',
+      path: type,
+      summary: notificationDataSchemas[type].description ?? type,
+      description:
+        'Signed per the Standard Webhooks specification; delivered at least once (retried with bounded exponential backoff until a 2xx answer). Answer 2xx quickly; any other answer or a timeout is retried.',
+      request: { headers: webhookHeaders, body: body(notificationEnvelopeSchemas[type]) },
+      responses: {
+        200: { description: 'Any 2xx acknowledges the notification' },
+        default: { description: 'Anything else (or no answer within OUTBOUND_WEBHOOK_TIMEOUT) is retried; after the last attempt the notification is failed' },
+      },
+    });
+  }
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

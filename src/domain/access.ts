@@ -70,6 +70,11 @@ export function projectWithinLimit(planId: PlanId, project: ProjectStanding): bo
   return project.rank !== null ? project.rank < limit : project.count < limit;
 }
 
+/** Business: the monthly cap blocks production at nowMs (the wallet workflow set the block for this UTC month). */
+export function spendCapBlocks(planId: PlanId, spendControl: SpendBlock | null, nowMs: number): boolean {
+  return planId === 'business' && spendControl?.action === 'block' && spendControl.blockedMonth !== null && spendControl.blockedMonth === utcMonth(nowMs);
+}
+
 export function evaluateProductionAccess(input: ProductionAccessInput): AccessDecision {
   const reasons: AccessReason[] = [];
   const capable = PLANS[input.planId].productionKeys;
@@ -79,15 +84,7 @@ export function evaluateProductionAccess(input: ProductionAccessInput): AccessDe
   // A plan without production keys has no production projects to count:
   // plan_not_production_capable already says everything.
   if (capable && input.project && !projectWithinLimit(input.planId, input.project)) reasons.push('project_limit');
-  if (
-    input.planId === 'business' &&
-    input.spendControl?.action === 'block' &&
-    input.spendControl.blockedMonth !== null &&
-    input.nowMs !== undefined &&
-    input.spendControl.blockedMonth === utcMonth(input.nowMs)
-  ) {
-    reasons.push('spend_cap_reached');
-  }
+  if (input.nowMs !== undefined && spendCapBlocks(input.planId, input.spendControl ?? null, input.nowMs)) reasons.push('spend_cap_reached');
   return { allowed: reasons.length === 0, reasons };
 }
 

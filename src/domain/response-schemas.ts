@@ -88,10 +88,12 @@ export const salesAssistedProblemSchema = problemSchema.extend({
 
 export const webhookResponseSchema = z.object({
   received: z.literal(true),
-  outcome: z.enum(['delivered', 'duplicate', 'ignored', 'unroutable']),
+  /** accepted: recorded, to be signalled to its workflow; duplicate: recorded before (signalled or about to be). */
+  outcome: z.enum(['accepted', 'duplicate', 'ignored', 'unroutable']),
   eventId: z.string(),
   type: z.string(),
   workspaceId: z.string().optional(),
+  guestCheckoutId: z.string().optional(),
 });
 
 const planRef = z.object({ id: z.enum(PLAN_IDS), interval: z.enum(INTERVALS).nullable() });

@@ -50,6 +50,26 @@ export const claimRequestSchema = z.strictObject({
 });
 export type ClaimRequest = z.infer<typeof claimRequestSchema>;
 
+/**
+ * Claim by email (`POST /v1/workspaces/{workspaceId}/guest-checkouts/claim`):
+ * the email the app verified, or the ID token that proves it (required when
+ * the engine verifies ID tokens itself: OIDC_ISSUER and OIDC_AUDIENCE set).
+ */
+export const claimByEmailRequestSchema = z.union(
+  [
+    z.strictObject({ verifiedEmail: z.email().describe('The email the product app verified at sign-in (refused when OIDC is configured)') }),
+    z.strictObject({
+      idToken: z
+        .string()
+        .min(1)
+        .max(16_384)
+        .describe("An OpenID Connect ID token from OIDC_ISSUER for OIDC_AUDIENCE; its email (email_verified true) is the one used"),
+    }),
+  ],
+  { error: 'send exactly one of verifiedEmail or idToken' },
+);
+export type ClaimByEmailRequest = z.infer<typeof claimByEmailRequestSchema>;
+
 export const guestCheckoutListQuerySchema = z.object({
   status: z.enum(['unclaimed_paid', 'open', 'paid', 'canceled', 'expired', 'claimed', 'refused', 'all']).default('unclaimed_paid'),
   flagged: z

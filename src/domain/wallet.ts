@@ -9,6 +9,9 @@ export type WalletEntryKind = (typeof WALLET_ENTRY_KINDS)[number];
 export const CREDIT_KINDS = ['top_up', 'grant', 'adjustment'] as const;
 export type CreditKind = (typeof CREDIT_KINDS)[number];
 
+/** The minimum runtime credit for production traffic unless WALLET_MINIMUM_CENTS says otherwise. */
+export const DEFAULT_WALLET_MINIMUM_CENTS = 1000;
+
 /** Source type of the entry that debits one rated batch of usage. */
 export const USAGE_BATCH_SOURCE = 'usage_batch';
 

@@ -1,8 +1,10 @@
 // Guest checkouts for operators: by default the ones that need attention
-// (paid and not claimed), flagged ones first, oldest payment first.
+// (paid and not claimed), flagged ones first, oldest payment first. And the
+// candidates of a claim by email.
 import type { PrismaClient } from '@prisma/client';
 import { DomainError } from '../domain/errors';
 import type { GuestCheckoutStatus } from '../domain/guest-checkout';
+import type { GuestClaimCandidate } from '../domain/guest-claim-candidates';
 
 export interface GuestCheckoutListItem {
   checkoutId: string;
@@ -47,6 +49,39 @@ export async function listGuestCheckouts(
       claimedWorkspaceId: r.claimedWorkspaceId,
       claimedAt: iso(r.claimedAt),
       createdAt: r.createdAt.toISOString(),
+    }));
+  } catch (err) {
+    throw new DomainError('database_unavailable', 'Guest checkouts could not be read; try again.', { cause: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+/** At most this many rows are read for one claim by email (the best ones by the same order). */
+const CLAIM_CANDIDATES_READ = 20;
+
+/**
+ * The guest checkouts a claim by email may pick from (src/domain/guest-claim-candidates.ts
+ * ranks them): this email's, compared case-insensitively, that are unclaimed and paid or
+ * open, or that this workspace claimed already.
+ */
+export async function readClaimCandidates(prisma: PrismaClient, email: string, workspaceId: string): Promise<GuestClaimCandidate[]> {
+  try {
+    const rows = await prisma.$queryRaw<
+      { checkout_id: string; email: string | null; status: string; claimed_workspace_id: string | null; paid_at: Date | null; expires_at: Date | null; created_at: Date }[]
+    >`
+      SELECT checkout_id, email, status, claimed_workspace_id, paid_at, expires_at, created_at
+      FROM guest_checkout
+      WHERE lower(email) = lower(${email})
+        AND ((claimed_workspace_id IS NULL AND status IN ('paid', 'open')) OR claimed_workspace_id = ${workspaceId})
+      ORDER BY paid_at DESC NULLS LAST, created_at DESC
+      LIMIT ${CLAIM_CANDIDATES_READ}::int`;
+    return rows.map((r) => ({
+      checkoutId: r.checkout_id,
+      email: r.email,
+      status: r.status,
+      claimedWorkspaceId: r.claimed_workspace_id,
+      paidAt: r.paid_at?.getTime() ?? null,
+      expiresAt: r.expires_at?.getTime() ?? null,
+      createdAt: r.created_at.getTime(),
     }));
   } catch (err) {
     throw new DomainError('database_unavailable', 'Guest checkouts could not be read; try again.', { cause: err instanceof Error ? err.message : String(err) });

@@ -180,9 +180,9 @@ export class WorkspaceClient {
   }
 
   /** A Stripe fact for an unclaimed guest checkout; false when its workflow is no longer running. */
-  async deliverGuestFact(checkoutId: string, fact: StripeFact): Promise<boolean> {
+  async deliverGuestFact(checkoutId: string, fact: StripeFact, deadlineMs = RPC_DEADLINE_MS): Promise<boolean> {
     try {
-      await this.onExisting(guestWorkflowIdFor(checkoutId), (h) => h.signal(stripeFactSignal, fact), UNKNOWN_GUEST_CHECKOUT, RPC_DEADLINE_MS);
+      await this.onExisting(guestWorkflowIdFor(checkoutId), (h) => h.signal(stripeFactSignal, fact), UNKNOWN_GUEST_CHECKOUT, deadlineMs);
       return true;
     } catch (err) {
       if (err instanceof DomainError && err.code === 'guest_checkout_not_found') return false;
@@ -190,10 +190,14 @@ export class WorkspaceClient {
     }
   }
 
-  /** Stripe facts: top-ups to the wallet workflow, everything else to the workspace workflow. */
-  async deliverFact(workspaceId: string, fact: StripeFact): Promise<void> {
+  /**
+   * Stripe facts: top-ups to the wallet workflow, everything else to the
+   * workspace workflow. The webhook relay gives a longer deadline: a signal
+   * that times out may still have been recorded, and is sent again.
+   */
+  async deliverFact(workspaceId: string, fact: StripeFact, deadlineMs = RPC_DEADLINE_MS): Promise<void> {
     if (isTopUpFact(fact)) {
-      await this.call(RPC_DEADLINE_MS, () =>
+      await this.call(deadlineMs, () =>
         this.client.workflow.signalWithStart<typeof walletWorkflow, [typeof fact]>(WALLET_WORKFLOW_TYPE, {
           ...walletStartOptions(workspaceId, this.taskQueue),
           signal: topUpPaidSignal,
@@ -202,7 +206,7 @@ export class WorkspaceClient {
       );
       return;
     }
-    await this.call(RPC_DEADLINE_MS, () =>
+    await this.call(deadlineMs, () =>
       this.client.workflow.signalWithStart<typeof workspaceWorkflow, [typeof fact]>(WORKSPACE_WORKFLOW_TYPE, {
         ...startOptions(workspaceId, this.taskQueue),
         signal: stripeFactSignal,

@@ -30,9 +30,3 @@ export async function targetOf(prisma: PrismaClient, routing: EventRouting): Pro
   const checkoutId = guest?.checkoutId ?? routing.guestCheckoutId;
   return checkoutId ? { kind: 'guest', checkoutId } : null;
 }
-
-/** The workspace that claimed a guest checkout, if any. */
-export async function claimedWorkspaceOf(prisma: PrismaClient, checkoutId: string): Promise<string | null> {
-  const row = await prisma.guestCheckout.findUnique({ where: { checkoutId }, select: { claimedWorkspaceId: true } });
-  return row?.claimedWorkspaceId ?? null;
-}

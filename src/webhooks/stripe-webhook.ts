@@ -1,12 +1,15 @@
 // Stripe webhook intake: verify the signature on the raw body, translate the
-// event into a billing fact, find its workspace, record the event id
-// durably, signal the workspace workflow, mark the event delivered.
+// event into a billing fact, find its workflow, and record the event with
+// its fact in ONE statement (webhook-outbox.ts). The answer is sent once the
+// event is durably recorded; the relay (webhook-relay.ts) signals it to the
+// workflow, in order per target, at least once, and marks it delivered.
 //
-// Exactly-once: a row is written before the signal and marked delivered
-// after it. A redelivery of a delivered event is a no-op (200); a redelivery
-// of an event whose signal failed is signalled again, and the workflow
-// itself ignores an event id it has already applied. Anything that prevents
-// recording or signalling raises a 5xx so Stripe retries.
+// Exactly-once: the event id is the row's key, so a redelivery finds the row
+// and is answered `duplicate` (whether or not the relay has signalled it
+// yet: it will); the workflow ignores an event id it has already applied,
+// which covers a relay that signals again after a restart. A database that
+// cannot record the event raises a 5xx so Stripe retries; Temporal being
+// down does not: the event waits in the table until it can be signalled.
 import type { PrismaClient } from '@prisma/client';
 import Stripe from 'stripe';
 import type { StripeFact } from '../domain/billing-facts';
@@ -14,17 +17,17 @@ import { DomainError } from '../domain/errors';
 import { factFromEvent, MalformedEventError, routeEvent, stripeEventEnvelope, type EventRouting } from '../domain/stripe-events';
 import { workflowIdFor } from '../../workflows/definitions';
 import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
-import { claimedWorkspaceOf, targetOf } from './event-targets';
+import { targetOf } from './event-targets';
+import { recordPending, recordUnroutable } from './webhook-outbox';
 
 export interface WebhookDeps {
   prisma: PrismaClient;
   stripe: Stripe;
   webhookSecret: string;
-  workspaces: {
-    deliverFact(workspaceId: string, fact: StripeFact): Promise<void>;
-    /** False when the guest checkout's workflow is no longer running. */
-    deliverGuestFact(checkoutId: string, fact: StripeFact): Promise<boolean>;
-  };
+  /** The task queue whose relay signals what this intake records (TEMPORAL_TASK_QUEUE). */
+  taskQueue: string;
+  /** This process's relay, woken after each recorded event (the NOTIFY wakes the active one wherever it runs). */
+  relay?: { poke(): void };
   /** stripe_webhook_events_total{type,outcome} (src/api/metrics.ts); optional. */
   metrics?: { webhookEvents: { inc(labels: { type: string; outcome: string }): void } };
   /** Failures are logged here with stripeEventId, type, workspaceId and workflowId; optional. */
@@ -32,8 +35,8 @@ export interface WebhookDeps {
 }
 
 export type WebhookOutcome =
-  | { outcome: 'delivered' | 'duplicate'; eventId: string; type: string; workspaceId: string }
-  | { outcome: 'delivered' | 'duplicate'; eventId: string; type: string; guestCheckoutId: string }
+  | { outcome: 'accepted' | 'duplicate'; eventId: string; type: string; workspaceId: string }
+  | { outcome: 'accepted' | 'duplicate'; eventId: string; type: string; guestCheckoutId: string }
   | { outcome: 'ignored' | 'unroutable'; eventId: string; type: string };
 
 function verifiedJson(deps: WebhookDeps, rawBody: Buffer, signature: string | undefined): unknown {
@@ -118,47 +121,19 @@ async function processEvent(deps: WebhookDeps, event: StripeEventEnvelope, progr
 
   const { prisma } = deps;
   const target = await database(() => targetOf(prisma, routing));
-  /** The event's row, written once (a redelivery finds it, delivered or not). */
-  const record = (fields: { outcome: string; workspaceId?: string; guestCheckoutId?: string }) =>
-    database(() =>
-      prisma.stripeEvent.upsert({
-        where: { id: event.id },
-        create: { id: event.id, type: event.type, createdAt: new Date(event.created * 1000), ...fields },
-        update: {},
-      }),
-    );
   if (!target) {
-    await record({ outcome: 'unroutable' });
+    await database(() => recordUnroutable(prisma, event));
     return { ...base, outcome: 'unroutable' };
   }
-  const markDelivered = (data: { workspaceId?: string; outcome?: string } = {}) =>
-    database(() => prisma.stripeEvent.update({ where: { id: event.id }, data: { deliveredAt: new Date(), outcome: 'delivered', ...data } }));
-
-  const toWorkspace = async (workspaceId: string): Promise<WebhookOutcome> => {
-    progress.workspaceId = workspaceId;
-    await deps.workspaces.deliverFact(workspaceId, fact);
-    await markDelivered({ workspaceId });
-    return { ...base, outcome: 'delivered', workspaceId };
-  };
-
-  if (target.kind === 'workspace') {
-    const { workspaceId } = target;
-    progress.workspaceId = workspaceId;
-    const recorded = await record({ outcome: 'received', workspaceId });
-    if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', workspaceId };
-    return toWorkspace(workspaceId);
-  }
-
-  const { checkoutId } = target;
-  const recorded = await record({ outcome: 'received', guestCheckoutId: checkoutId });
-  if (recorded.deliveredAt) return { ...base, outcome: 'duplicate', guestCheckoutId: checkoutId };
-  if (await deps.workspaces.deliverGuestFact(checkoutId, fact)) {
-    await markDelivered();
-    return { ...base, outcome: 'delivered', guestCheckoutId: checkoutId };
-  }
-  // The guest workflow ended: a claimed checkout's events go to its workspace; a lapsed one's change nothing.
-  const claimedBy = await database(() => claimedWorkspaceOf(prisma, checkoutId));
-  if (claimedBy) return toWorkspace(claimedBy);
-  await markDelivered({ outcome: 'guest_checkout_closed' });
-  return { ...base, outcome: 'ignored' };
+  const where =
+    target.kind === 'workspace'
+      ? { workspaceId: target.workspaceId, guestCheckoutId: null }
+      : { workspaceId: null, guestCheckoutId: target.checkoutId };
+  progress.workspaceId = where.workspaceId ?? undefined;
+  const recorded = await database(() => recordPending(prisma, event, where, fact, deps.taskQueue));
+  if (recorded) deps.relay?.poke();
+  const outcome = recorded ? ('accepted' as const) : ('duplicate' as const);
+  return target.kind === 'workspace'
+    ? { ...base, outcome, workspaceId: target.workspaceId }
+    : { ...base, outcome, guestCheckoutId: target.checkoutId };
 }

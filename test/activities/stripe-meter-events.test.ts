@@ -4,7 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createMeterEventActivities, meterEventIdentifier } from '../../activities/stripe-meter-events';
 import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
-import type { UsageEvent } from '../../src/domain/usage';
+import { MAX_USAGE_QUANTITY, type UsageEvent } from '../../src/domain/usage';
 import { createStripeClient } from '../../src/infra/stripe-client';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { recordUsage } from '../../src/metering/record-usage';
@@ -49,7 +49,7 @@ test('rated production usage is sent once per event, valid for Stripe, and marke
   const workspaceId = uniqueId('ws');
   await recordUsage(prisma, workspaceId, [
     usage('e1', { quantity: 1234, occurredAt: '2026-11-20T10:00:05.900Z' }),
-    usage('e2', { family: 'email_validation', quantity: 9_007_199_254_740_991, occurredAt: '2026-11-21T00:00:00+01:00' }),
+    usage('e2', { family: 'email_validation', quantity: MAX_USAGE_QUANTITY, occurredAt: '2026-11-21T00:00:00+01:00' }),
     usage('free', { environment: 'sandbox' }),
   ]);
   await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
@@ -75,7 +75,7 @@ test('rated production usage is sent once per event, valid for Stripe, and marke
     status: 200,
     form: expect.objectContaining({
       event_name: 'requests_email_validation',
-      'payload[value]': '9007199254740991',
+      'payload[value]': String(MAX_USAGE_QUANTITY),
       identifier: `${workspaceId}:e2`,
       timestamp: String(Date.parse('2026-11-20T23:00:00Z') / 1000),
     }),
@@ -127,4 +127,17 @@ test('a rejected meter event is a non-retryable failure and the event stays unre
   expect(meterRequests().at(-1)?.status).toBe(400);
   const row = await prisma.usageEvent.findUniqueOrThrow({ where: { workspaceId_eventId: { workspaceId, eventId: 'e1' } } });
   expect(row.reportedAt).toBeNull();
+});
+
+test('a parked row (it could not be rated) is never reported to Stripe', async () => {
+  const workspaceId = uniqueId('ws');
+  await prisma.$executeRaw`
+    INSERT INTO usage_event (workspace_id, event_id, project_id, family, environment, quantity, occurred_at)
+    VALUES (${workspaceId}, 'retired', 'proj_1', 'retired_family', 'production', 1, now())`;
+  await recordUsage(prisma, workspaceId, [usage('good')]);
+  await expect(ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' })).resolves.toMatchObject({ ratedEvents: 1, parkedEvents: 1, unreported: true });
+  const before = meterRequests().length;
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_test_1' })).resolves.toEqual({ reported: 1, more: false });
+  expect(meterRequests().slice(before).map((r) => r.form.identifier)).toEqual([meterEventIdentifier(workspaceId, 'good')]);
+  await expect(ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' })).resolves.toMatchObject({ unreported: false });
 });

@@ -53,10 +53,10 @@ describe('rateAndDebitUsage', () => {
       usage({ environment: 'sandbox', quantity: 1_000_000 }),
     ]);
     const first = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
-    expect(first).toEqual({ ratedEvents: 3, parkedEvents: 0, debitedCents: 350, balanceCents: -350, monthSpentCents: 350, more: false });
+    expect(first).toEqual({ ratedEvents: 3, parkedEvents: 0, debitedCents: 350, balanceCents: -350, monthSpentCents: 350, more: false, unreported: true, stripeCustomerId: null });
 
     const again = await ledger.rateAndDebitUsage({ workspaceId, month: MONTH });
-    expect(again).toEqual({ ratedEvents: 0, parkedEvents: 0, debitedCents: 0, balanceCents: -350, monthSpentCents: 350, more: false });
+    expect(again).toEqual({ ratedEvents: 0, parkedEvents: 0, debitedCents: 0, balanceCents: -350, monthSpentCents: 350, more: false, unreported: true, stripeCustomerId: null });
 
     const state = await ledgerState(workspaceId);
     expect(state.entries).toHaveLength(1);

@@ -7,6 +7,10 @@ import { eventually } from '../support/fake-activities';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { checkoutFixture, checkoutSession, signatureFor, signedPayload, stripeEvent, subscription } from '../support/stripe-events';
 import { TEST_SECRETS } from '../support/test-env';
+import { createApp } from '../../src/api/app';
+import { createLogger } from '../../src/infra/logger';
+import { createPrisma } from '../../src/infra/prisma';
+import { createStripeClient } from '../../src/infra/stripe-client';
 import { billingViewSchema, checkoutResponseSchema, webhookResponseSchema } from '../../src/domain/response-schemas';
 
 let h: ApiHarness;
@@ -87,7 +91,7 @@ describe('POST /webhooks/stripe', () => {
 
     const delivered = await deliver(event);
     expect(delivered.status).toBe(200);
-    expect(delivered.body).toMatchObject({ received: true, outcome: 'delivered', workspaceId });
+    expect(delivered.body).toMatchObject({ received: true, outcome: 'accepted', workspaceId });
 
     const active = await eventually(() => billing(workspaceId), (b) => b.status === 'active');
     expect(active).toMatchObject({ plan: { id: 'family', interval: 'month' }, mode: 'self_serve', checkout: null });
@@ -97,9 +101,8 @@ describe('POST /webhooks/stripe', () => {
 
     const again = await deliver(event);
     expect(again.body.outcome).toBe('duplicate');
-    const row = await h.prisma.stripeEvent.findUniqueOrThrow({ where: { id: event.id } });
+    const row = await eventually(() => h.prisma.stripeEvent.findUniqueOrThrow({ where: { id: event.id } }), (r) => r.deliveredAt !== null);
     expect(row).toMatchObject({ workspaceId, outcome: 'delivered', type: 'checkout.session.completed' });
-    expect(row.deliveredAt).not.toBeNull();
 
     const conflict = await request(h.app).post(`/v1/workspaces/${workspaceId}/checkout`).set(auth).send(body('plus'));
     expect(conflict.status).toBe(409);
@@ -115,7 +118,7 @@ describe('POST /webhooks/stripe', () => {
 
     const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86_400;
     const res = await deliver(stripeEvent('customer.subscription.updated', subscription(f, { withMetadata: false, currentPeriodEnd: periodEnd })));
-    expect(res.body).toMatchObject({ outcome: 'delivered', workspaceId });
+    expect(res.body).toMatchObject({ outcome: 'accepted', workspaceId });
     const b = await eventually(() => billing(workspaceId), (x) => x.currentPeriodEnd !== null);
     expect(b.currentPeriodEnd).toBe(new Date(periodEnd * 1000).toISOString());
   });
@@ -166,19 +169,46 @@ describe('POST /webhooks/stripe', () => {
     expect(res.body).toMatchObject({ outcome: 'ignored', eventId: event.id });
   });
 
-  test('when Temporal is unreachable the webhook is 503, and the redelivery is signalled once', async () => {
+  test('an API process that cannot reach Temporal still accepts the event (recorded); the relay signals it once, and a redelivery meanwhile is a duplicate', async () => {
     const workspaceId = uniqueId('ws');
     const f = { ...checkoutFixture('business', 'year'), workspaceId };
     const event = stripeEvent('customer.subscription.created', subscription(f));
-    const down = await deliver(event, h.appWithoutTemporal());
-    expect(down.status).toBe(503);
-    expect(down.body.code).toBe('temporal_unavailable');
-    const pending = await h.prisma.stripeEvent.findUniqueOrThrow({ where: { id: event.id } });
-    expect(pending.deliveredAt).toBeNull();
+    const accepted = await deliver(event, h.appWithoutTemporal());
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ outcome: 'accepted', workspaceId });
+    const again = await deliver(event, h.appWithoutTemporal());
+    expect(again.body).toMatchObject({ outcome: 'duplicate', workspaceId });
 
-    const retried = await deliver(event);
-    expect(retried.body.outcome).toBe('delivered');
     const b = await eventually(() => billing(workspaceId), (x) => x.status === 'active');
     expect(b.plan).toEqual({ id: 'business', interval: 'year' });
+    const row = await eventually(() => h.prisma.stripeEvent.findUniqueOrThrow({ where: { id: event.id } }), (r) => r.deliveredAt !== null);
+    expect(row).toMatchObject({ workspaceId, outcome: 'delivered' });
+    const state = await h.workspaces.state(workspaceId);
+    expect(state.recentEventIds.filter((id) => id === event.id)).toHaveLength(1);
+  });
+
+  test('when the database cannot record the event the webhook is 503 (Stripe retries) and nothing is signalled', async () => {
+    const deadDatabase = createPrisma('postgresql://billing:billing@127.0.0.1:1/nowhere');
+    const relay = { poke: jest.fn() };
+    try {
+      const app = createApp({
+        prisma: deadDatabase,
+        stripe: createStripeClient(h.config.STRIPE_SECRET_KEY, h.config.STRIPE_API_URL),
+        workspaces: h.workspaces,
+        access: h.access,
+        log: createLogger('silent'),
+        config: h.config,
+        webhookRelay: relay,
+      });
+      const workspaceId = uniqueId('ws');
+      const event = stripeEvent('customer.subscription.created', subscription({ ...checkoutFixture('plus', 'month'), workspaceId }));
+      const res = await deliver(event, app);
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('database_unavailable');
+      expect(relay.poke).not.toHaveBeenCalled();
+      expect(await h.prisma.stripeEvent.findUnique({ where: { id: event.id } })).toBeNull();
+    } finally {
+      await deadDatabase.$disconnect();
+    }
   });
 });

@@ -1,17 +1,19 @@
 // GET /metrics (Prometheus) and the structured request logs: the app built
 // as the API process builds it, with PostgreSQL for the projection and a
 // Temporal address that answers nothing (no route here needs Temporal to
-// succeed; a webhook that must signal fails with 503, which is counted).
+// succeed: a webhook is recorded and signalled later by the relay; one the
+// database cannot record fails with 503, which is counted).
 import { Writable } from 'node:stream';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
 import { createLogger } from '../../src/infra/logger';
-import type { PrismaClient } from '../../src/infra/prisma';
+import { createPrisma, type PrismaClient } from '../../src/infra/prisma';
 import { createStripeClient } from '../../src/infra/stripe-client';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import { testPrisma, uniqueId } from '../support/db';
-import { checkoutFixture, checkoutSession, signedPayload, stripeEvent } from '../support/stripe-events';
+import { checkoutFixture, checkoutSession, invoice, signedPayload, stripeEvent } from '../support/stripe-events';
 import { TEST_SECRETS, testConfig } from '../support/test-env';
 
 const auth = { Authorization: `Bearer ${TEST_SECRETS.APP_API_TOKEN}` };
@@ -151,24 +153,48 @@ describe('structured request logs', () => {
     expect(lines.filter((l) => l.msg === 'request completed')).toEqual([]);
   });
 
-  it('a webhook that cannot reach Temporal is counted as failed and logged with its event, workspace and workflow', async () => {
+  it('a webhook recorded while Temporal is unreachable is counted as accepted (the relay signals it later)', async () => {
     const workspaceId = uniqueId('ws');
-    const f = { ...checkoutFixture('plus', 'month'), workspaceId };
-    const event = stripeEvent('checkout.session.completed', checkoutSession(f));
+    const event = stripeEvent('checkout.session.completed', checkoutSession({ ...checkoutFixture('plus', 'month'), workspaceId }));
     const { payload, signature } = signedPayload(event);
-    lines.length = 0;
-    await request(app).post('/webhooks/stripe').set('Stripe-Signature', signature).set('Content-Type', 'application/json').send(payload).expect(503);
-
-    const failure = lines.find((l) => l.msg === 'stripe webhook not processed');
-    expect(failure).toMatchObject({
-      stripeEventId: event.id,
-      type: 'checkout.session.completed',
-      workspaceId,
-      workflowId: `workspace/${workspaceId}`,
-    });
+    const res = await request(app).post('/webhooks/stripe').set('Stripe-Signature', signature).set('Content-Type', 'application/json').send(payload).expect(200);
+    expect(res.body).toMatchObject({ outcome: 'accepted', workspaceId });
     const text = await scrape();
-    expect(sample(text, 'stripe_webhook_events_total', { type: 'checkout.session.completed', outcome: 'failed' })).toBe(1);
+    expect(sample(text, 'stripe_webhook_events_total', { type: 'checkout.session.completed', outcome: 'accepted' })).toBe(1);
+  });
+
+  it('a webhook the database cannot record is counted as failed and logged with its event, workspace and workflow', async () => {
+    const deadDatabase = createPrisma('postgresql://billing:billing@127.0.0.1:1/nowhere');
+    const broken = createApp({ prisma: deadDatabase, stripe, workspaces: unreachableTemporal, access, log, config });
+    try {
+      const workspaceId = uniqueId('ws');
+      const f = { ...checkoutFixture('plus', 'month'), workspaceId };
+      const event = stripeEvent('invoice.paid', invoice(f, { status: 'paid' }));
+      const { payload, signature } = signedPayload(event);
+      lines.length = 0;
+      await request(broken).post('/webhooks/stripe').set('Stripe-Signature', signature).set('Content-Type', 'application/json').send(payload).expect(503);
+
+      const failure = lines.find((l) => l.msg === 'stripe webhook not processed');
+      expect(failure).toMatchObject({ stripeEventId: event.id, type: 'invoice.paid', workspaceId, workflowId: `workspace/${workspaceId}` });
+      const res = await request(broken).get('/metrics').expect(200);
+      expect(sample(res.text, 'stripe_webhook_events_total', { type: 'invoice.paid', outcome: 'failed' })).toBe(1);
+    } finally {
+      await deadDatabase.$disconnect();
+    }
   }, 30_000);
+
+  it("exposes the webhook relay's signals and state", async () => {
+    const metrics = createApiMetrics();
+    metrics.observeRelay(() => ({ active: true, held: 7 }));
+    metrics.webhookSignals.inc({ outcome: 'delivered' });
+    metrics.webhookSignals.inc({ outcome: 'failed' });
+    const withRelay = createApp({ prisma, stripe, workspaces: unreachableTemporal, access, log, config, metrics });
+    const res = await request(withRelay).get('/metrics').expect(200);
+    expect(sample(res.text, 'stripe_webhook_signals_total', { outcome: 'delivered' })).toBe(1);
+    expect(sample(res.text, 'stripe_webhook_signals_total', { outcome: 'failed' })).toBe(1);
+    expect(res.text).toMatch(/^stripe_webhook_relay_active 1$/m);
+    expect(res.text).toMatch(/^stripe_webhook_relay_held 7$/m);
+  });
 
   it('a processed webhook logs its event id, type and outcome on the request line too', async () => {
     const ignored = signedPayload(stripeEvent('customer.updated', { id: 'cus_logs', object: 'customer' }));

@@ -330,6 +330,37 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('OIDC mode of the claim by email', () => {
+    it('is off by default', () => {
+      const config = loadConfig(REQUIRED);
+      expect(config.OIDC_ISSUER).toBeUndefined();
+      expect(config.OIDC_AUDIENCE).toBeUndefined();
+    });
+
+    it('takes an https issuer with an audience, and http only on the loopback interface', () => {
+      for (const issuer of ['https://accounts.example.com', 'https://id.example.com/realms/app/', 'http://localhost:8080', 'http://127.0.0.1:4444/oidc', 'http://[::1]:9000']) {
+        expect(loadConfig({ ...REQUIRED, OIDC_ISSUER: issuer, OIDC_AUDIENCE: 'app-client' })).toMatchObject({ OIDC_ISSUER: issuer, OIDC_AUDIENCE: 'app-client' });
+      }
+    });
+
+    it('refuses a plain-http or malformed issuer', () => {
+      for (const issuer of ['http://accounts.example.com', 'http://10.0.0.5', 'ftp://localhost', 'accounts.example.com']) {
+        expect(problemsOf({ ...REQUIRED, OIDC_ISSUER: issuer, OIDC_AUDIENCE: 'app-client' })).toEqual([
+          'OIDC_ISSUER: OIDC_ISSUER must be an https URL (http only for localhost, 127.0.0.1 or [::1])',
+        ]);
+      }
+    });
+
+    it('needs both or neither', () => {
+      expect(problemsOf({ ...REQUIRED, OIDC_ISSUER: 'https://accounts.example.com' })).toEqual([
+        'OIDC_AUDIENCE: OIDC_ISSUER and OIDC_AUDIENCE go together (set both for ID-token claims, or neither)',
+      ]);
+      expect(problemsOf({ ...REQUIRED, OIDC_AUDIENCE: 'app-client' })).toEqual([
+        'OIDC_ISSUER: OIDC_ISSUER and OIDC_AUDIENCE go together (set both for ID-token claims, or neither)',
+      ]);
+    });
+  });
+
   it('the schema parses the same input as loadConfig', () => {
     const parsed = configSchema.parse(REQUIRED);
     expect(parsed).toEqual(loadConfig(REQUIRED));

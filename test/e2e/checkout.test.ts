@@ -54,7 +54,7 @@ test('a workspace goes from Essential to Plus through checkout, webhook and work
     body: payload,
   });
   expect(webhook.status).toBe(200);
-  expect(await webhook.json()).toMatchObject({ outcome: 'delivered', workspaceId });
+  expect(await webhook.json()).toMatchObject({ outcome: 'accepted', workspaceId });
 
   const active = await eventually(
     async () => (await (await api(`/v1/workspaces/${workspaceId}/billing`)).json()) as { status: string },
@@ -100,7 +100,7 @@ test('a guest pays, then claims into a new workspace through the worker process 
   const session = checkoutSession(f, { metadata: { guestCheckoutId: checkoutId, planId: 'family', interval: 'month' } });
   const { payload, signature } = signedPayload(stripeEvent('checkout.session.completed', session));
   const webhook = await fetch(`${engine.apiUrl}/webhooks/stripe`, { method: 'POST', headers: { 'Stripe-Signature': signature, 'Content-Type': 'application/json' }, body: payload });
-  expect(await webhook.json()).toMatchObject({ outcome: 'delivered', guestCheckoutId: checkoutId });
+  expect(await webhook.json()).toMatchObject({ outcome: 'accepted', guestCheckoutId: checkoutId });
 
   // Operators find the paid, unclaimed guest checkout by its search attributes.
   const listed = (query: string) =>

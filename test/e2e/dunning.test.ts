@@ -62,7 +62,7 @@ async function activeWorkspace() {
 test('failed payment → billing_recovery with a grace end → enforced_recovery, access denied, preview 409 → paid → restored', async () => {
   const f = await activeWorkspace();
   const unpaid = invoice(f, { status: 'open' });
-  expect((await deliver('invoice.payment_failed', unpaid)).outcome).toBe('delivered');
+  expect((await deliver('invoice.payment_failed', unpaid)).outcome).toBe('accepted');
 
   const recovering = await eventually(() => billing(f.workspaceId), (b) => b.mode === 'billing_recovery', 20_000);
   expect(recovering).toMatchObject({ status: 'past_due', unpaidInvoice: { id: unpaid.id, amountDueCents: 2900, hostedInvoiceUrl: unpaid.hosted_invoice_url } });

@@ -13,7 +13,9 @@ import { createLogger } from '../../src/infra/logger';
 import { createStripeClient } from '../../src/infra/stripe-client';
 import type { PrismaClient } from '../../src/infra/prisma';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
-import { settingsFrom } from '../../src/worker';
+import type { NotificationDispatcher } from '../../src/notifications/dispatcher';
+import { notificationDispatcherFrom, outboxFrom, settingsFrom } from '../../src/worker';
+import { createWebhookRelay, type WebhookRelay } from '../../src/webhooks/webhook-relay';
 import { testPrisma } from './db';
 import { timeSkippingEnv, workflowBundle } from './temporal';
 import { TEST_DATABASE_URL, testConfig } from './test-env';
@@ -26,12 +28,24 @@ export interface ApiHarness {
   workspaces: WorkspaceClient;
   /** The started access service behind /access (LISTENing on the test database). */
   access: AccessService;
+  /**
+   * The outbound webhook dispatcher, started when OUTBOUND_WEBHOOK_URL is
+   * among the overrides; it sends only the notifications of workspaces whose
+   * id starts with `notificationsOf` (test files share one database).
+   */
+  notifications: NotificationDispatcher | null;
+  /** The webhook relay of this harness's task queue (signals recorded webhook events; started). */
+  relay: WebhookRelay;
   /** An app whose Temporal address answers nothing, for "Temporal down" cases. */
   appWithoutTemporal(): Express;
   close(): Promise<void>;
 }
 
-export async function startApiHarness(taskQueue: string, overrides: Record<string, string> = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  taskQueue: string,
+  overrides: Record<string, string> = {},
+  options: { notificationsOf?: string } = {},
+): Promise<ApiHarness> {
   const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
   const prisma = testPrisma();
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
@@ -41,13 +55,21 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces }),
+    activities: createActivities({ prisma, stripe, settings: settingsFrom(config), workspaces, outbox: outboxFrom(config) }),
   });
   const running = worker.run();
   const log = createLogger('silent');
   const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
   await access.start();
-  const app = createApp({ prisma, stripe, workspaces, access, log, config });
+  if (config.OUTBOUND_WEBHOOK_URL && options.notificationsOf === undefined) {
+    throw new Error('startApiHarness: with OUTBOUND_WEBHOOK_URL, name the workspace id prefix whose notifications this harness sends (notificationsOf)');
+  }
+  const notifications = notificationDispatcherFrom(config, prisma, { scope: { workspaceIdPrefix: options.notificationsOf } });
+  await notifications?.start();
+  // Short retry delays: a test that takes Temporal away sees the relay catch up quickly once it is back.
+  const relay = createWebhookRelay({ databaseUrl: TEST_DATABASE_URL, taskQueue, workspaces, retryMinMs: 50, retryMaxMs: 1_000, leaderRetryMs: 500 });
+  await relay.start();
+  const app = createApp({ prisma, stripe, workspaces, access, log, config, webhookRelay: relay });
   const deadConnections: Connection[] = [];
   return {
     app,
@@ -56,6 +78,8 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
     config,
     workspaces,
     access,
+    notifications,
+    relay,
     appWithoutTemporal() {
       const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
       deadConnections.push(connection);
@@ -63,6 +87,8 @@ export async function startApiHarness(taskQueue: string, overrides: Record<strin
       return createApp({ prisma, stripe, workspaces: unreachable, access, log, config });
     },
     async close() {
+      await notifications?.stop();
+      await relay.stop();
       worker.shutdown();
       await running;
       await Promise.all(deadConnections.map((c) => c.close().catch(() => undefined)));

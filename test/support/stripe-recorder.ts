@@ -11,6 +11,8 @@ export interface RecordedRequest {
   /** Form fields as sent, e.g. `metadata[workspaceId]`. */
   form: Record<string, string>;
   status: number;
+  /** The JSON stripe-mock answered (its ids are fresh per create call). */
+  response: unknown;
 }
 
 export interface StripeRecorder {
@@ -33,15 +35,27 @@ export async function startStripeRecorder(upstream = process.env.STRIPE_API_URL)
       const forward = http.request(
         { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
         (upstreamRes) => {
-          requests.push({
-            method: req.method ?? '',
-            path,
-            idempotencyKey: req.headers['idempotency-key'] as string | undefined,
-            form,
-            status: upstreamRes.statusCode ?? 0,
+          const answer: Buffer[] = [];
+          upstreamRes.on('data', (c: Buffer) => answer.push(c));
+          upstreamRes.on('end', () => {
+            const text = Buffer.concat(answer);
+            let response: unknown = null;
+            try {
+              response = JSON.parse(text.toString('utf8'));
+            } catch {
+              response = null;
+            }
+            requests.push({
+              method: req.method ?? '',
+              path,
+              idempotencyKey: req.headers['idempotency-key'] as string | undefined,
+              form,
+              status: upstreamRes.statusCode ?? 0,
+              response,
+            });
+            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+            res.end(text);
           });
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
         },
       );
       forward.on('error', (err) => {

@@ -3,6 +3,8 @@
 // the grace window, resync from Stripe, cancel the scheduled change). Each
 // is an Update on the workspace's workflows, validated there, with the
 // operator's reason recorded (operator_audit table and workflow history).
+// Also the outbound webhooks: the notifications with their attempt logs, and
+// a redelivery (a new round of attempts with the same webhook-id).
 import { Router } from 'express';
 import { z } from 'zod';
 import { extendGraceBodySchema, operatorActionBodySchema } from '../../domain/operator-actions';
@@ -13,6 +15,10 @@ import { parseInput } from '../validate';
 import { listSalesLeads } from '../../read-model/sales-leads-reader';
 import { listGuestCheckouts } from '../../read-model/guest-checkouts-reader';
 import { guestCheckoutListQuerySchema } from '../../domain/schemas';
+import { notificationIdSchema, notificationListQuerySchema } from '../../domain/notification-schemas';
+import { DomainError } from '../../domain/errors';
+import { redeliverNotification } from '../../notifications/notification-store';
+import { listNotifications } from '../../read-model/notifications-reader';
 import type { PrismaClient } from '@prisma/client';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
@@ -36,6 +42,26 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
     const filter = parseInput(guestCheckoutListQuerySchema, req.query, 'query');
     res.json({ guestCheckouts: await listGuestCheckouts(deps.prisma, filter) });
   });
+
+  router.get('/notifications', async (req, res) => {
+    const query = parseInput(notificationListQuerySchema, req.query, 'query');
+    res.json(await listNotifications(deps.prisma, query));
+  });
+
+  // A new round of attempts; with an Idempotency-Key, a retried request gets the first answer instead of another round.
+  router.post(
+    '/notifications/:notificationId/redeliver',
+    deps.idempotent(async (req) => {
+      const { notificationId } = parseInput(z.object({ notificationId: notificationIdSchema }), req.params, 'params');
+      const outcome = await redeliverNotification(deps.prisma, notificationId).catch((err: unknown) => {
+        throw new DomainError('database_unavailable', 'The notification could not be redelivered; try again.', { cause: err instanceof Error ? err.message : String(err) });
+      });
+      if (outcome === 'not_found') throw new DomainError('notification_not_found', `No notification ${notificationId}.`);
+      if (outcome === 'in_flight') throw new DomainError('notification_in_flight', 'The notification is being POSTed right now; repeat once that attempt has finished.');
+      const [view] = (await listNotifications(deps.prisma, { status: 'all', limit: 1, id: notificationId })).notifications;
+      return { status: 202, body: view };
+    }),
+  );
 
   router.post(
     '/workspaces/:workspaceId/credits',

@@ -1,6 +1,7 @@
-// Usage, wallet, top-ups and spend controls. Usage batches are validated,
-// recorded durably in one INSERT (event ids are idempotency keys), then the
-// wallet workflow is nudged once per batch to rate and debit them.
+// Usage, wallet, top-ups and spend controls (set, and read back for Business
+// oversight). Usage batches are validated, recorded durably in one INSERT
+// (event ids are idempotency keys), then the wallet workflow is nudged once
+// per batch to rate and debit them.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
@@ -9,6 +10,7 @@ import { topUpRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { spendControlsSchema } from '../../domain/spend-rules';
 import { validateUsageBatch } from '../../domain/usage';
 import { recordUsage, withdrawNudge } from '../../metering/record-usage';
+import { readSpendOversight } from '../../read-model/spend-oversight-reader';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import type { idempotency } from '../idempotency';
@@ -26,6 +28,7 @@ export interface WalletRouteDeps {
   walletMinimumCents: number;
   /** Wraps routes that start something (Idempotency-Key). */
   idempotent: ReturnType<typeof idempotency>;
+  now?: () => number;
 }
 
 export function walletRouter(deps: WalletRouteDeps): Router {
@@ -70,6 +73,11 @@ export function walletRouter(deps: WalletRouteDeps): Router {
       return { status: 201, body: await deps.workspaces.startTopUp(workspaceId, { ...body, requestId }) };
     }),
   );
+
+  router.get('/workspaces/:workspaceId/spend-controls', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    res.json(await readSpendOversight(deps.prisma, workspaceId, (deps.now ?? Date.now)()));
+  });
 
   router.put('/workspaces/:workspaceId/spend-controls', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
