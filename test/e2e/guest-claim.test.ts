@@ -67,7 +67,7 @@ test('(d) a guest pays, then a new workspace claims by email alone and its /bill
     stripeEvent('checkout.session.completed', checkoutSession(f, { metadata, client_reference_id: guestCheckoutId })),
     stripeEvent('invoice.paid', { ...paidInvoice, parent: { ...paidInvoice.parent, subscription_details: { subscription: f.subscriptionId, metadata } } }),
   ];
-  for (const event of events) expect(await webhook(event)).toMatchObject({ outcome: 'delivered', guestCheckoutId });
+  for (const event of events) expect(await webhook(event)).toMatchObject({ outcome: 'accepted', guestCheckoutId });
   await eventually(() => prisma.guestCheckout.findUnique({ where: { checkoutId: guestCheckoutId } }), (r) => r?.status === 'paid', 20_000);
 
   // The cookie with the gco_ id is gone: the app only knows the verified email of the new workspace's user.
