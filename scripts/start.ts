@@ -161,7 +161,15 @@ async function main(): Promise<void> {
   checkpoint();
 
   // Development-only secrets for whatever is still unset.
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_API_TOKEN', 'OPERATOR_API_TOKEN'] as const) {
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'APP_API_TOKEN',
+    'OPERATOR_API_TOKEN',
+    'WEB_APP_ENABLED',
+    'WEB_APP_DEV_SIGN_IN',
+    'WEB_APP_SESSION_SECRET',
+  ] as const) {
     if (isUnset(env, name)) {
       env[name] = LOCAL_DEFAULTS[name];
       defaulted.add(name);
@@ -214,6 +222,7 @@ async function main(): Promise<void> {
     [
       ['API', apiUrl],
       ['API docs', `${apiUrl}/docs`],
+      ['Web app', config.WEB_APP_ENABLED ? `${apiUrl}/app${config.WEB_APP_DEV_SIGN_IN ? '  (development sign-in: any workspace)' : ''}` : 'off (WEB_APP_ENABLED=false)'],
       ['Temporal Web UI', temporal?.uiUrl ?? '(your Temporal cluster: TEMPORAL_ADDRESS is set)'],
       ['Temporal', `${config.TEMPORAL_ADDRESS}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`],
       ['Stripe', stripeMock ? `stripe-mock ${stripeMock.url}` : config.STRIPE_API_URL ?? 'api.stripe.com'],

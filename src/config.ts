@@ -132,6 +132,14 @@ export const configSchema = z
     OUTBOUND_WEBHOOK_RETRY_MAX: duration('OUTBOUND_WEBHOOK_RETRY_MAX')
       .refine((ms) => ms <= 7 * 86_400_000, 'OUTBOUND_WEBHOOK_RETRY_MAX must be at most 7d')
       .default(6 * 3_600_000),
+    /** The reference web app (pricing page and billing dashboard) at /app; `npm start` turns it on. */
+    WEB_APP_ENABLED: booleanish('WEB_APP_ENABLED').default(false),
+    /** Signs the web app's session cookies and CSRF tokens: at least 32 characters, required with WEB_APP_ENABLED. */
+    WEB_APP_SESSION_SECRET: z.string().min(32, 'WEB_APP_SESSION_SECRET must be at least 32 characters').optional(),
+    /** The web app's development sign-in (choose any workspace): never in production. */
+    WEB_APP_DEV_SIGN_IN: booleanish('WEB_APP_DEV_SIGN_IN').default(false),
+    /** The API the web app calls; default: the server the request came in on. */
+    WEB_APP_API_URL: httpUrl.optional(),
     /** Cron of the reconciliation Schedule the worker ensures at start (UTC), or 'off'. */
     RECONCILIATION_SCHEDULE: z
       .string()
@@ -170,6 +178,12 @@ export const configSchema = z
     }
     if (c.OUTBOUND_WEBHOOK_RETRY_MAX < c.OUTBOUND_WEBHOOK_RETRY_INITIAL) {
       ctx.addIssue({ code: 'custom', message: 'OUTBOUND_WEBHOOK_RETRY_MAX must not be shorter than OUTBOUND_WEBHOOK_RETRY_INITIAL', path: ['OUTBOUND_WEBHOOK_RETRY_MAX'] });
+    }
+    if (c.WEB_APP_ENABLED && c.WEB_APP_SESSION_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'WEB_APP_SESSION_SECRET (at least 32 characters) is required when WEB_APP_ENABLED is true', path: ['WEB_APP_SESSION_SECRET'] });
+    }
+    if (c.WEB_APP_SESSION_SECRET !== undefined && (c.WEB_APP_SESSION_SECRET === c.APP_API_TOKEN || c.WEB_APP_SESSION_SECRET === c.OPERATOR_API_TOKEN)) {
+      ctx.addIssue({ code: 'custom', message: 'WEB_APP_SESSION_SECRET must differ from the API tokens', path: ['WEB_APP_SESSION_SECRET'] });
     }
     const tls = c.TEMPORAL_TLS ?? (c.TEMPORAL_API_KEY !== undefined || cert);
     if (c.TEMPORAL_TLS_SERVER_NAME !== undefined && !tls) {

@@ -13,6 +13,10 @@ export const LOCAL_DEFAULTS = {
   STRIPE_WEBHOOK_SECRET: 'whsec_local_development_secret',
   APP_API_TOKEN: 'local-dev-app-token-NOT-FOR-PRODUCTION',
   OPERATOR_API_TOKEN: 'local-dev-operator-token-NOT-FOR-PRODUCTION',
+  // The reference web app at /app, with its development sign-in (choose any workspace).
+  WEB_APP_ENABLED: 'true',
+  WEB_APP_DEV_SIGN_IN: 'true',
+  WEB_APP_SESSION_SECRET: 'local-dev-web-app-session-secret-NOT-FOR-PRODUCTION',
 } satisfies Defaults;
 
 /** Local ports, each overridable for running a second copy side by side. */

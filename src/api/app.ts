@@ -26,6 +26,7 @@ import { walletRouter } from './routes/wallet';
 import { webhooksRouter } from './routes/webhooks';
 import { accessChangesRoute } from './routes/access-changes';
 import { accessRoute, workspacesRouter } from './routes/workspaces';
+import { webAppRouter } from '../web-app/router';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -73,6 +74,11 @@ export interface AppDeps {
     METRICS_ENABLED?: boolean;
     /** Webhook events are recorded for this task queue's relay. */
     TEMPORAL_TASK_QUEUE: string;
+    /** The reference web app at /app (it calls this API with APP_API_TOKEN); default off. */
+    WEB_APP_ENABLED?: boolean;
+    WEB_APP_SESSION_SECRET?: string;
+    WEB_APP_DEV_SIGN_IN?: boolean;
+    WEB_APP_API_URL?: string;
   };
   /** This process's webhook relay (started and stopped by the owner of the app), woken when an event is recorded. */
   webhookRelay?: { poke(): void };
@@ -178,6 +184,21 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }));
   if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
+
+  // The reference web app: its own pages and sessions; it reaches the engine only through the routes above, over HTTP.
+  if (config.WEB_APP_ENABLED) {
+    if (!config.WEB_APP_SESSION_SECRET) throw new Error('WEB_APP_ENABLED needs WEB_APP_SESSION_SECRET');
+    app.use(
+      '/app',
+      webAppRouter({
+        appToken: config.APP_API_TOKEN,
+        sessionSecret: config.WEB_APP_SESSION_SECRET,
+        devSignIn: config.WEB_APP_DEV_SIGN_IN ?? false,
+        apiUrl: config.WEB_APP_API_URL,
+        now: deps.now,
+      }),
+    );
+  }
 
   app.use((req, _res, next) => next(new DomainError('not_found', `No route for ${req.method} ${req.path}.`)));
   // The request's logger (with workspaceId where the route has one) when pino-http ran.
