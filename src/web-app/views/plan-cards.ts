@@ -36,8 +36,11 @@ function checkoutForm(ctx: PageContext, plan: Plan, interval: Interval): Markup 
 }
 
 function previewLink(plan: Plan, interval: Interval, secondary = false): Markup {
+  const free = plan.purchase === 'free';
   return html`<a class="button${secondary ? ' secondary' : ''}" href="/app?change=${plan.id}&amp;interval=${interval}#plan-change"
-    aria-label="Preview a change to ${plan.name}, billed ${INTERVAL_WORD[interval]}">Change to ${INTERVAL_WORD[interval]}</a>`;
+    aria-label="${free ? `Preview a downgrade to ${plan.name}` : `Preview a change to ${plan.name}, billed ${INTERVAL_WORD[interval]}`}">${
+      free ? `Downgrade to ${plan.name}` : `Change to ${INTERVAL_WORD[interval]}`
+    }</a>`;
 }
 
 /** What a card offers: checkout, guest checkout, a change preview, sales, or nothing (recovery). */

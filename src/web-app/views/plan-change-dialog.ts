@@ -17,8 +17,10 @@ export interface ChangeRequest {
 const INTERVAL_WORD: Record<string, string> = { month: 'monthly', year: 'yearly' };
 
 export function planLabel(card: RateCard, ref: { id: string; interval: string | null }): string {
-  const name = card.plans.find((p) => p.id === ref.id)?.name ?? ref.id;
-  return ref.interval ? `${name} (${INTERVAL_WORD[ref.interval] ?? ref.interval})` : name;
+  const plan = card.plans.find((p) => p.id === ref.id);
+  const name = plan?.name ?? ref.id;
+  // A free plan has no billing interval to speak of.
+  return ref.interval && plan?.purchase !== 'free' ? `${name} (${INTERVAL_WORD[ref.interval] ?? ref.interval})` : name;
 }
 
 export function planChangeDialog(ctx: PageContext, card: RateCard, billing: BillingView, change: ChangeRequest, error?: FormError): Markup {
