@@ -43,6 +43,7 @@ input[type="checkbox"] { min-width: 0; }
 .alert.warn { background: var(--warn-bg); color: var(--warn-ink); border: 1px solid var(--warn-ink); }
 .alert.ok { background: var(--ok-bg); color: var(--ok-ink); border: 1px solid var(--ok-ink); }
 .alert a { color: inherit; font-weight: 700; }
+.alert a.button { color: var(--accent-ink); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -361,6 +361,24 @@ describe('loadConfig', () => {
     });
   });
 
+  it('the web app is off by default; on, it needs a session secret of 32+ characters that is not an API token', () => {
+    expect(loadConfig(REQUIRED)).toMatchObject({ WEB_APP_ENABLED: false, WEB_APP_DEV_SIGN_IN: false });
+    expect(loadConfig(REQUIRED).WEB_APP_SESSION_SECRET).toBeUndefined();
+    expect(problemsOf({ ...REQUIRED, WEB_APP_ENABLED: 'true' })).toEqual([
+      'WEB_APP_SESSION_SECRET: WEB_APP_SESSION_SECRET (at least 32 characters) is required when WEB_APP_ENABLED is true',
+    ]);
+    expect(problemsOf({ ...REQUIRED, WEB_APP_ENABLED: 'true', WEB_APP_SESSION_SECRET: 'short' })).toEqual([
+      'WEB_APP_SESSION_SECRET: WEB_APP_SESSION_SECRET must be at least 32 characters',
+    ]);
+    const token = 'an-app-token-of-more-than-32-characters';
+    expect(problemsOf({ ...REQUIRED, APP_API_TOKEN: token, WEB_APP_ENABLED: 'true', WEB_APP_SESSION_SECRET: token })).toEqual([
+      'WEB_APP_SESSION_SECRET: WEB_APP_SESSION_SECRET must differ from the API tokens',
+    ]);
+    expect(problemsOf({ ...REQUIRED, WEB_APP_ENABLED: 'yes' })).toEqual(['WEB_APP_ENABLED: WEB_APP_ENABLED must be true or false']);
+    const on = loadConfig({ ...REQUIRED, WEB_APP_ENABLED: 'true', WEB_APP_DEV_SIGN_IN: 'true', WEB_APP_SESSION_SECRET: 's'.repeat(32), WEB_APP_API_URL: 'http://127.0.0.1:3000' });
+    expect(on).toMatchObject({ WEB_APP_ENABLED: true, WEB_APP_DEV_SIGN_IN: true, WEB_APP_API_URL: 'http://127.0.0.1:3000' });
+  });
+
   it('the schema parses the same input as loadConfig', () => {
     const parsed = configSchema.parse(REQUIRED);
     expect(parsed).toEqual(loadConfig(REQUIRED));
