@@ -36,7 +36,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'info', // the drain lines below are info
   };
   // npm start runs its own Temporal and stripe-mock, with its development secrets, only when these are unset.
-  for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'STRIPE_API_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_API_TOKEN', 'OPERATOR_API_TOKEN']) {
+  for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'STRIPE_API_URL', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'APP_API_TOKEN', 'OPERATOR_API_TOKEN', 'WEB_APP_ENABLED', 'WEB_APP_DEV_SIGN_IN', 'WEB_APP_SESSION_SECRET', 'WEB_APP_API_URL']) {
     delete env[name];
   }
   // Its own process group, as a shell gives a foreground job.
@@ -86,6 +86,13 @@ test('one SIGINT to the process group drains every child in order and exits 0', 
     (ready) => ready,
     120_000,
   );
+
+  // The reference web app is on under npm start, with its development sign-in.
+  expect(output).toContain(`${apiUrl}/app  (development sign-in: any workspace)`);
+  const app = await fetch(`${apiUrl}/app`);
+  expect(app.status).toBe(200);
+  expect(await app.text()).toContain('<h1>Pricing</h1>');
+  expect((await fetch(`${apiUrl}/app/sign-in`)).status).toBe(200);
 
   process.kill(-npm.pid!, 'SIGINT');
   const exit = await exited;
