@@ -10,7 +10,9 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import express from 'express';
 import type { Page } from 'playwright-core';
+import request from 'supertest';
 import { projectRoot } from '../../scripts/lib/binaries';
 import { EngineClient } from '../../scripts/demo/engine-client';
 import { billing, DAY_MS, renewalFails, reportUsage, subscribeThroughCheckout, subscriptionFromStripe, topUp, wallet, type DemoContext } from '../../scripts/demo/steps';
@@ -18,6 +20,7 @@ import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { launchChromium, type LaunchedBrowser } from '../support/chromium';
 import { uniqueId } from '../support/db';
 import { TEST_SECRETS } from '../support/test-env';
+import { webAppRouter } from '../../src/web-app/router';
 
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts', 'web-app');
 const SESSION_SECRET = 'web-app-test-session-secret-0123456789';
@@ -250,6 +253,13 @@ test('the dashboard: readiness with every failing reason, wallet balance against
   await topUp(ctx, workspaceId, 500);
   await reportUsage(ctx, workspaceId, [{ key: 'u1', projectId: 'p1', family: 'email_validation', environment: 'production', quantity: 1000 }]);
   expect((await wallet(ctx, workspaceId)).balanceCents).toBe(400);
+  // The wallet workflow records the alerts and the cap's block just after the debit.
+  await ctx.client.until('the cap blocks', () => billing(ctx, workspaceId), (b) => b.production.reasons.includes('spend_cap_reached'));
+  await ctx.client.until(
+    'both alerts',
+    () => ctx.client.request<{ alerts: unknown[] }>('GET', `/v1/workspaces/${workspaceId}/spend-controls`).then((r) => r.body),
+    (s) => s.alerts.length === 2,
+  );
   await page.goto(`${base}/app/dashboard`);
   expect(await page.locator('[data-reason]').evaluateAll((els) => els.map((e) => e.getAttribute('data-reason')))).toEqual(['wallet_below_minimum', 'spend_cap_reached']);
   expect(await text('wallet-balance')).toContain('Balance $4.00 · minimum runtime credit $10.00 · $6.00 below the minimum');
@@ -303,3 +313,27 @@ test('enforced recovery: previews and changes hidden, only payment recovery offe
   expect(await page.locator('[data-reason]').evaluateAll((els) => els.map((e) => e.getAttribute('data-reason')))).toEqual(['wallet_below_minimum', 'enforced_recovery']);
   await shot('13-enforced-recovery-dashboard');
 }, 120_000);
+
+test("embedded in a product: the product's own sign-in names the workspace, the dev sign-in is gone, the API is reached at apiUrl", async () => {
+  const workspaceId = uniqueId('ws-embedded');
+  const product = express();
+  // The product's session (here: a header its own auth middleware would have set).
+  product.use(
+    '/app',
+    webAppRouter({
+      appToken: TEST_SECRETS.APP_API_TOKEN,
+      sessionSecret: SESSION_SECRET,
+      devSignIn: true,
+      apiUrl: base,
+      workspaceOf: (req) => req.get('X-Product-Workspace') ?? null,
+    }),
+  );
+  const signedIn = await request(product).get('/app/dashboard').set('X-Product-Workspace', workspaceId);
+  expect(signedIn.status).toBe(200);
+  expect(signedIn.text).toContain(`data-testid="signed-in-workspace">${workspaceId}<`);
+  expect(signedIn.text).toContain('Balance <strong>$0.00</strong>');
+  expect(signedIn.headers['content-security-policy']).toContain("default-src 'self'");
+  const visitor = await request(product).get('/app/dashboard');
+  expect(visitor.status).toBe(401);
+  expect((await request(product).get('/app/sign-in')).status).toBe(404);
+});
