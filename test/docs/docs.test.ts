@@ -88,7 +88,7 @@ function variablesRead(): string[] {
     /\benv: '([A-Z][A-Z0-9_]+)'/g, // scripts/lib/binaries.ts: overridable binary paths
     /\$\{([A-Z][A-Z0-9_]+):-/g, // shell: ${NAME:-default}
   ];
-  for (const file of [...files('src'), ...files('scripts')]) {
+  for (const file of [...files('src'), ...files('scripts'), ...files('activities'), 'prisma.config.ts']) {
     const text = read(file);
     for (const pattern of patterns) for (const m of text.matchAll(pattern)) names.add(m[1]);
   }
@@ -115,6 +115,16 @@ describe('documentation', () => {
     expect(names).toEqual(expect.arrayContaining(['DATABASE_URL', 'OIDC_ISSUER', 'TEMPORAL_CLI_PATH', 'BENCH_EVENTS']));
     const configuration = read('docs/configuration.md');
     expect(names.filter((name) => !configuration.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  test('every variable in the tables of docs/configuration.md is read by the code', () => {
+    const inCode = new Set(variablesRead());
+    const listed = read('docs/configuration.md')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    expect(listed.length).toBeGreaterThan(40);
+    expect(listed.filter((name) => !inCode.has(name))).toEqual([]);
   });
 
   test('every route of the OpenAPI document is in docs/http-api.md', () => {
