@@ -108,7 +108,9 @@ export async function startSimEngine(taskQueue: string, overrides: Record<string
     apiUrl,
     now,
     async sleep(ms) {
+      const watchdog = setTimeout(() => console.error('sleep: time has not moved for 60 s', JSON.stringify(worker.getStatus())), 60_000);
       await env.sleep(ms);
+      clearTimeout(watchdog);
       clock = Number(await env.currentTimeMs());
     },
     settle,

@@ -226,6 +226,7 @@ export class WorkspaceSim {
       }
       case 'terminate': {
         const id = action.which === 'workspace' ? workflowIdFor(this.id) : walletWorkflowIdFor(this.id);
+        await e.settle();
         await e.env.client.workflow
           .getHandle(id)
           .terminate('simulated: an operator terminates the workflow')
