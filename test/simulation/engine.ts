@@ -73,6 +73,8 @@ export async function startSimEngine(taskQueue: string, overrides: Record<string
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
+  // Longer than the client's idle sockets live: fewer resets of a reused connection.
+  server.keepAliveTimeout = 65_000;
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   /** Webhook events recorded and not signalled yet (the relay's backlog). */

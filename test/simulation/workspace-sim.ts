@@ -257,7 +257,7 @@ export class WorkspaceSim {
     const sends = order.flatMap((ev) => (this.noise.chance(0.08) ? [ev, ev] : [ev]));
     for (const ev of sends) {
       const { payload, signature } = signedEvent(ev, e.config.STRIPE_WEBHOOK_SECRET);
-      const res = await fetch(`${e.apiUrl}/webhooks/stripe`, { method: 'POST', headers: { 'Stripe-Signature': signature, 'Content-Type': 'application/json' }, body: payload });
+      const res = await send(`${e.apiUrl}/webhooks/stripe`, { method: 'POST', headers: { 'Stripe-Signature': signature, 'Content-Type': 'application/json' }, body: payload });
       if (res.status !== 200) throw new Error(`webhook ${ev.type} ${ev.id} answered ${res.status}: ${await res.text()}`);
       const { outcome } = (await res.json()) as { outcome: string };
       if (outcome === 'accepted' || outcome === 'delivered' || outcome === 'duplicate') taken.add(ev.id);
@@ -266,10 +266,25 @@ export class WorkspaceSim {
   }
 }
 
+/**
+ * fetch, again on a connection reset (a kept-alive socket the server closed
+ * as it was reused). Every request the simulator sends is safe to repeat:
+ * writes carry an Idempotency-Key, usage events and Stripe events their ids.
+ */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
 /** One request as an app makes it: a 503 ("try again with the same Idempotency-Key") is retried a few times. */
 async function call(e: SimEngine, method: string, path: string, body: unknown, headers: Record<string, string>): Promise<HttpAnswer> {
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${e.apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await send(`${e.apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     if (res.status === 503 && attempt < 5) {
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
