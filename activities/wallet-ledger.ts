@@ -36,9 +36,9 @@ export interface RateAndDebitResult {
   unreported?: boolean;
   /** The workspace's Stripe customer, to report usage for (null: none yet). */
   stripeCustomerId?: string | null;
-  /** The ledger source id of this call's debit (null: nothing debited); names an auto top-up crossing. */
+  /** The ledger source id of this call's debit (null: nothing debited); names an auto top-up crossing. Only with auto top-up on. */
   debitSourceId?: string | null;
-  /** The auto top-up threshold when auto top-up is enabled, read in the debit's transaction (null: off). */
+  /** The auto top-up threshold, read in the debit's transaction; absent when auto top-up is off. */
   autoTopUpThresholdCents?: number | null;
 }
 
@@ -235,8 +235,10 @@ export function createWalletLedgerActivities({
           more: remaining.more,
           unreported: remaining.unreported,
           stripeCustomerId: remaining.customer,
-          debitSourceId: debit > 0n ? `${rows[0].seq}-${rows[rows.length - 1].seq}` : null,
-          autoTopUpThresholdCents: remaining.auto_threshold === null ? null : cents(remaining.auto_threshold),
+          // Only where auto top-up is on: what a crossing needs (the debit names it).
+          ...(remaining.auto_threshold === null
+            ? {}
+            : { debitSourceId: debit > 0n ? `${rows[0].seq}-${rows[rows.length - 1].seq}` : null, autoTopUpThresholdCents: cents(remaining.auto_threshold) }),
         };
       }, TRANSACTION);
     },
