@@ -59,7 +59,7 @@ export interface DisableAutoTopUpInput {
 /** Stripe errors that mean this card cannot be charged off-session now: the charge failed (a retry would fail the same way). */
 function failureOf(err: unknown): string | null {
   if (!(err instanceof Stripe.errors.StripeError)) return null;
-  if (err.type === 'StripeCardError') return err.decline_code || err.code || 'card_declined';
+  if (err.type === 'StripeCardError') return err.code || err.decline_code || 'card_declined';
   if (err.type === 'StripeInvalidRequestError' || err.type === 'StripePermissionError' || err.type === 'StripeIdempotencyError') return err.code || 'invalid_request';
   return null;
 }
@@ -145,7 +145,7 @@ export function createAutoTopUpActivities({
         result = {
           outcome,
           paymentIntentId: intent.id,
-          ...(outcome === 'failed' ? { failureCode: intent.last_payment_error?.decline_code || intent.last_payment_error?.code || failureCodeOfStatus(intent.status) } : {}),
+          ...(outcome === 'failed' ? { failureCode: intent.last_payment_error?.code || intent.last_payment_error?.decline_code || failureCodeOfStatus(intent.status) } : {}),
         };
       } catch (err) {
         const failureCode = failureOf(err);

@@ -93,7 +93,7 @@ describe('chargeAutoTopUp', () => {
   });
 
   test.each([
-    ['a decline', new Stripe.errors.StripeCardError({ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' }), 'insufficient_funds'],
+    ['a decline', new Stripe.errors.StripeCardError({ type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' }), 'card_declined'],
     ['authentication required', new Stripe.errors.StripeCardError({ type: 'card_error', code: 'authentication_required', message: 'This payment requires authentication.' }), 'authentication_required'],
     ['an invalid request (a detached card)', new Stripe.errors.StripeInvalidRequestError({ type: 'invalid_request_error', code: 'resource_missing', message: 'No such PaymentMethod' }), 'resource_missing'],
   ])('%s is a failed charge (not thrown: retrying would fail the same way)', async (_what, err, code) => {
