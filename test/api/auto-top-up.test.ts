@@ -76,6 +76,19 @@ async function spend(workspaceId: string, cents: number) {
   expect((await request(h.app).post(`/v1/workspaces/${workspaceId}/usage`).set(auth).send({ events })).status).toBe(202);
 }
 
+test('the OpenAPI document states the route, its bounds and the failure webhook', async () => {
+  const doc = (await request(h.app).get('/openapi.json')).body;
+  const put = doc.paths['/v1/workspaces/{workspaceId}/wallet/auto-top-up'].put;
+  const schema = put.requestBody.content['application/json'].schema;
+  expect(schema.properties.thresholdCents).toMatchObject({ type: 'integer', minimum: 0, maximum: 10_000_000 });
+  expect(schema.properties.amountCents).toMatchObject({ type: 'integer', minimum: 500, maximum: 1_000_000 });
+  expect(schema.required.sort()).toEqual(['amountCents', 'enabled', 'thresholdCents']);
+  expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '409']));
+  expect(put.responses['400'].content).toHaveProperty(['application/problem+json']);
+  expect(doc.paths['/v1/workspaces/{workspaceId}/wallet/auto-top-up'].get.responses).toHaveProperty('200');
+  expect(doc.webhooks['wallet.auto_top_up.failed'].post.requestBody.content['application/json'].schema.properties.data.properties).toHaveProperty('reason');
+});
+
 describe('settings', () => {
   test('never set: off with zeros; PUT saves and answers them; GET reads them back', async () => {
     const workspaceId = uniqueId('ws');
