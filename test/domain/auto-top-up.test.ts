@@ -12,6 +12,8 @@ import {
   utcDayKey,
   type AutoTopUpContext,
 } from '../../src/domain/auto-top-up';
+import { factFromEvent, stripeEventEnvelope } from '../../src/domain/stripe-events';
+import { stripeEvent } from '../support/stripe-events';
 
 describe('crossesThreshold', () => {
   test.each([
@@ -115,4 +117,20 @@ test('settings bounds: whole cents, a top-up amount of $5–$10,000, a threshold
   ]) {
     expect(autoTopUpSettingsSchema.safeParse(bad).success).toBe(false);
   }
+});
+
+describe('a paid top-up names its payer and card (what auto top-up charges later)', () => {
+  const metadata = { workspaceId: 'ws_1', kind: 'wallet_top_up', topUpId: 'tu_r1' };
+  const parse = (type: string, object: Record<string, unknown>) => factFromEvent(stripeEventEnvelope.parse(stripeEvent(type, object, 1_767_225_600)));
+
+  test('payment_intent.succeeded carries the customer and the payment method', () => {
+    const fact = parse('payment_intent.succeeded', { id: 'pi_1', object: 'payment_intent', amount_received: 5_000, currency: 'usd', customer: 'cus_1', payment_method: 'pm_1', metadata });
+    expect(fact).toMatchObject({ kind: 'top_up_paid', topUpId: 'tu_r1', amountCents: 5_000, customerId: 'cus_1', paymentMethodId: 'pm_1', paymentIntentId: 'pi_1' });
+  });
+
+  test('checkout.session.completed names its PaymentIntent (expanded or not)', () => {
+    const session = { id: 'cs_1', object: 'checkout.session', mode: 'payment', payment_status: 'paid', amount_total: 5_000, currency: 'usd', customer: 'cus_1', metadata };
+    expect(parse('checkout.session.completed', { ...session, payment_intent: 'pi_1' })).toMatchObject({ customerId: 'cus_1', paymentMethodId: null, paymentIntentId: 'pi_1' });
+    expect(parse('checkout.session.completed', { ...session, payment_intent: { id: 'pi_2' } })).toMatchObject({ paymentIntentId: 'pi_2' });
+  });
 });

@@ -3,10 +3,12 @@
 // top-up saves its card; one crossing charges once and is credited once; a
 // further debit while below does not charge again; a failed charge turns auto
 // top-up off and notifies once; the daily limit holds, also for a new run.
+import { Worker } from '@temporalio/worker';
 import { utcDayKey } from '../../src/domain/auto-top-up';
 import { walletStateQuery, walletWorkflowIdFor } from '../../workflows/wallet-definitions';
 import { uniqueId } from '../support/db';
 import { eventually } from '../support/fake-activities';
+import { workflowBundle } from '../support/temporal';
 import { startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
 let h: WorkflowHarness;
@@ -61,6 +63,8 @@ async function hostedTopUp(workspaceId: string, amountCents: number, card?: { cu
     ...(card ? { ...card, paymentIntentId: uniqueId('pi') } : {}),
   });
   await eventually(async () => h.fake.calls.credits.some((c) => c.sourceId === topUpId), Boolean);
+  // The card is remembered right after the credit.
+  if (card) await eventually(async () => h.fake.calls.rememberedCards.some((c) => c.workspaceId === workspaceId && c.paymentMethodId === card.paymentMethodId), Boolean);
 }
 
 test('a paid hosted top-up saves its card; then one crossing charges once, with ids from the crossing, and is credited once', async () => {
@@ -188,4 +192,17 @@ test('no saved card, or auto top-up off: a crossing charges nothing', async () =
   h.fake.world.autoTopUpOf.set(off, { ...h.fake.world.autoTopUpOf.get(off)!, enabled: false });
   expect((await debit(off, 600)).lastAutoTopUp).toBeUndefined();
   expect([...chargesOf(noCard), ...chargesOf(off)]).toHaveLength(0);
+});
+
+test('a wallet history with a charged, a failed and a skipped crossing replays deterministically under the current code', async () => {
+  const workspaceId = workspace(1_500, { thresholdCents: 1_000, amountCents: 1_000 });
+  await debit(workspaceId, 600); // charged
+  h.fake.world.chargeAnswerOf.set(workspaceId, 'card_declined');
+  await debit(workspaceId, 1_000); // failed: disabled
+  await hostedTopUp(workspaceId, 2_000, { customerId: 'cus_x', paymentMethodId: 'pm_x' });
+  await debit(workspaceId, 2_000); // crossing while off: skipped
+  const handle = h.env.client.workflow.getHandle(walletWorkflowIdFor(workspaceId));
+  const history = await handle.fetchHistory();
+  await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `wallet-${workspaceId}`)).resolves.toBeUndefined();
+  expect(chargesOf(workspaceId)).toHaveLength(2);
 });
