@@ -10,11 +10,11 @@ import { billing, durable } from './workflow-support';
 
 type Charge = Extract<AutoTopUpPlan, { action: 'charge' }>;
 
-/** Why the charge activity failed after its retries (Stripe unreachable, or a code it passed on). */
+/** Why the charge activity failed after its retries: a Stripe code it passed on, else Stripe was unreachable. */
 function failureCodeOf(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     const details = err.cause.details?.[0] as { stripeCode?: string | null } | undefined;
-    return details?.stripeCode ?? err.cause.type ?? 'charge_failed';
+    if (details?.stripeCode) return details.stripeCode;
   }
   return 'stripe_unavailable';
 }

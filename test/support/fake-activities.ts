@@ -46,7 +46,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     autoTopUpOf: new Map<string, { enabled: boolean; thresholdCents: number; amountCents: number; customerId: string | null; paymentMethodId: string | null }>(),
     /** The stored charge rows (the daily limit counts them). */
     autoTopUpCharges: [] as { workspaceId: string; crossingId: string; day: string }[],
-    /** What Stripe answers the next charges of a workspace with: a failure code, 'processing', or (unset) succeeded. */
+    /** What Stripe answers the next charges of a workspace with: a failure code, 'processing', 'throw' (the activity fails), or (unset) succeeded. */
     chargeAnswerOf: new Map<string, string>(),
     /** AUTO_TOP_UP_MAX_PER_DAY of the fake worker. */
     autoTopUpMaxPerDay: DEFAULT_AUTO_TOP_UP_MAX_PER_DAY,
@@ -271,6 +271,7 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       const paymentIntentId = `pi_for_${input.idempotencyKey}`;
       if (answer === undefined) return { outcome: 'succeeded', paymentIntentId };
       if (answer === 'processing') return { outcome: 'processing', paymentIntentId };
+      if (answer === 'throw') throw ApplicationFailure.create({ type: 'payment_provider_error', message: 'fake: Stripe kept failing', nonRetryable: true });
       return { outcome: 'failed', paymentIntentId, failureCode: answer };
     },
     async disableAutoTopUp(input) {

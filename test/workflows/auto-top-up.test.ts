@@ -155,6 +155,14 @@ test('authentication required is a failure like a decline', async () => {
   expect(disablesOf(workspaceId).map((d) => d.reason)).toEqual(['authentication_required']);
 });
 
+test('a charge activity that fails for good (Stripe unreachable past its retries) also turns auto top-up off: stripe_unavailable', async () => {
+  const workspaceId = workspace(1_500, { thresholdCents: 1_000, amountCents: 2_000 });
+  h.fake.world.chargeAnswerOf.set(workspaceId, 'throw');
+  const state = await debit(workspaceId, 600);
+  expect(state.lastAutoTopUp?.outcome).toBe('failed:stripe_unavailable');
+  expect(disablesOf(workspaceId)).toEqual([expect.objectContaining({ reason: 'stripe_unavailable', paymentIntentId: null })]);
+});
+
 test('at most AUTO_TOP_UP_MAX_PER_DAY charges a UTC day, counted from the stored charges (a new run does not forget); the next day charges again', async () => {
   h.fake.world.autoTopUpMaxPerDay = 2;
   try {
