@@ -19,6 +19,7 @@ import { createMeterEventActivities } from './stripe-meter-events';
 import { createPriceLookup } from './stripe-prices';
 import { createWalletLedgerActivities } from './wallet-ledger';
 import { createTopUpActivities } from './stripe-top-ups';
+import { createAutoTopUpActivities } from './auto-top-up';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSalesLeadActivities(deps),
     ...createSpendControlActivities(deps),
     ...createTopUpActivities(deps),
+    ...createAutoTopUpActivities(deps),
     ...createEnterpriseActivities(deps),
     ...createWalletLedgerActivities(deps),
     ...createMeterEventActivities(deps),
@@ -62,6 +64,7 @@ export type { OperatorActionName, OperatorActionRecord } from './operator-audit'
 export type { ResyncInput } from './stripe-resync';
 export type { ListReconcilableInput, ReconciledState, ResyncWorkspaceInput, ResyncWorkspaceResult } from './reconciliation';
 export type { CreatedTopUp, CreateTopUpInput } from './stripe-top-ups';
+export type { ChargeAutoTopUpInput, ChargeAutoTopUpResult, DisableAutoTopUpInput, LoadAutoTopUpInput, RememberPaymentMethodInput } from './auto-top-up';
 export type { CreatedCheckout, CreateCheckoutInput, CreateGuestCheckoutInput, EnsureCustomerInput } from './stripe-checkout';
 export type { GuestClaimPort } from './guest-claims';
 export type { OutboxSettings } from './notification-outbox';

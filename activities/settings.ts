@@ -12,6 +12,8 @@ export interface EngineSettings {
   walletMinimumCents: number;
   /** A paid guest checkout nobody claimed is flagged after this long. */
   guestFlagAfterMs: number;
+  /** Auto top-up charges per workspace per UTC day (AUTO_TOP_UP_MAX_PER_DAY; default 3). */
+  autoTopUpMaxPerDay?: number;
 }
 
 export interface RunContext {

@@ -1,10 +1,19 @@
-// Reports rated production usage to Stripe as billing meter events, one per
-// usage event, oldest first. Each carries an identifier derived from the
-// workspace and event id, so a retry after a crash between Stripe accepting
-// the event and reported_at being written re-sends the same identifier and
-// Stripe de-duplicates it (Stripe enforces identifier uniqueness for at least
-// 24 hours); the same identifier is the request's idempotency key, so the
-// SDK's own network retries replay rather than repeat. Meters are expected with event names `requests_<family>`.
+// Reports rated production usage to Stripe as billing meter events: one
+// event per (family, second of occurrence) among the rows a call claims, its
+// value the sum of their quantities. Stripe's meters sum event values and
+// bill an event by its timestamp (whole seconds), so a group is billed
+// exactly as its events one by one would be — with a fraction of the
+// requests (a sustained stream sends far more events per second than
+// Stripe's meter event API accepts calls).
+//
+// Exactly once: a call first claims unclaimed rows, writing each group's
+// identifier on its rows (a row already claimed is never claimed again, even
+// by a concurrent call), then sends every claimed, unsent group under that
+// identifier and marks its rows reported. A retry after a crash between
+// Stripe accepting a group and reported_at being written re-sends the same
+// identifier, which Stripe de-duplicates (for at least 24 hours); it is also
+// the request's idempotency key. Meters are expected with event names
+// `requests_<family>` and sum aggregation.
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { PrismaClient } from '@prisma/client';
@@ -31,26 +40,26 @@ const MAX_REPORT_LIMIT = 1000;
 const MAX_IDENTIFIER_LENGTH = 100;
 
 /**
- * `${workspaceId}:${eventId}`, or, when that is too long for Stripe, a
- * SHA-256 of it behind a `_` (a workspace id never starts with one, so a
- * hashed identifier cannot equal a plain one).
+ * A group's identifier as Stripe gets it: `_u:<workspace>:<family>:<second>:<first seq>`
+ * (a workspace id never starts with `_`, so it cannot equal an identifier of
+ * the earlier one-event-per-request scheme, `<workspace>:<event id>`), or,
+ * when too long for Stripe, a SHA-256 of it behind `_sha256:`.
  */
-export function meterEventIdentifier(workspaceId: string, eventId: string): string {
-  const plain = `${workspaceId}:${eventId}`;
-  if (plain.length <= MAX_IDENTIFIER_LENGTH) return plain;
-  return `_sha256:${createHash('sha256').update(plain, 'utf8').digest('hex')}`;
+export function meterEventIdentifier(group: string): string {
+  if (group.length <= MAX_IDENTIFIER_LENGTH) return group;
+  return `_sha256:${createHash('sha256').update(group, 'utf8').digest('hex')}`;
 }
 
 export function meterEventName(family: string): string {
   return `requests_${family}`;
 }
 
-interface UnreportedRow {
-  seq: bigint;
-  event_id: string;
+interface ClaimedGroup {
+  report_identifier: string;
   family: string;
-  quantity: bigint;
-  occurred_at: Date;
+  second: bigint;
+  total: bigint;
+  events: bigint;
 }
 
 export function createMeterEventActivities({ prisma, stripe }: { prisma: PrismaClient; stripe: Stripe }) {
@@ -58,31 +67,51 @@ export function createMeterEventActivities({ prisma, stripe }: { prisma: PrismaC
     async reportUsageToStripe({ workspaceId, customerId, limit = DEFAULT_REPORT_LIMIT, budgetMs }: ReportUsageInput): Promise<ReportUsageResult> {
       const started = Date.now();
       const take = Math.min(Math.max(Math.trunc(limit), 1), MAX_REPORT_LIMIT);
-      const rows = await prisma.$queryRaw<UnreportedRow[]>`
-        SELECT seq, event_id, family, quantity, occurred_at FROM usage_event
-        WHERE workspace_id = ${workspaceId} AND environment = 'production'
-          AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL
-        ORDER BY seq LIMIT ${take + 1}::int`;
-      const batch = rows.slice(0, take);
+      // Claim: the oldest unclaimed rows, grouped; `report_identifier IS NULL` is re-checked on
+      // each row as it is updated, so a row a concurrent call claimed first keeps its group.
+      await prisma.$executeRaw`
+        WITH picked AS (
+          SELECT seq, family, floor(extract(epoch FROM occurred_at))::bigint AS second FROM usage_event
+          WHERE workspace_id = ${workspaceId} AND environment = 'production'
+            AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL AND report_identifier IS NULL
+          ORDER BY seq LIMIT ${take}::int),
+        groups AS (SELECT family, second, min(seq) AS first FROM picked GROUP BY family, second)
+        UPDATE usage_event u
+        SET report_identifier = '_u:' || ${workspaceId} || ':' || g.family || ':' || g.second || ':' || g.first
+        FROM picked p JOIN groups g ON g.family = p.family AND g.second = p.second
+        WHERE u.seq = p.seq AND u.report_identifier IS NULL`;
+      const groups = await prisma.$queryRaw<ClaimedGroup[]>`
+        SELECT report_identifier, min(family) AS family, min(floor(extract(epoch FROM occurred_at)))::bigint AS second,
+               sum(quantity)::bigint AS total, count(*) AS events
+        FROM usage_event
+        WHERE workspace_id = ${workspaceId} AND environment = 'production' AND report_identifier IS NOT NULL AND reported_at IS NULL
+        GROUP BY report_identifier ORDER BY min(seq)`;
       let reported = 0;
-      for (const row of batch) {
-        if (budgetMs !== undefined && reported > 0 && Date.now() - started > budgetMs) return { reported, more: true };
-        const identifier = meterEventIdentifier(workspaceId, row.event_id);
+      for (const [i, group] of groups.entries()) {
+        if (budgetMs !== undefined && i > 0 && Date.now() - started > budgetMs) return { reported, more: true };
+        const identifier = meterEventIdentifier(group.report_identifier);
         await callStripe('report meter event', () =>
           stripe.billing.meterEvents.create(
             {
-              event_name: meterEventName(row.family),
-              payload: { stripe_customer_id: customerId, value: row.quantity.toString() },
+              event_name: meterEventName(group.family),
+              payload: { stripe_customer_id: customerId, value: group.total.toString() },
               identifier,
-              timestamp: Math.floor(row.occurred_at.getTime() / 1000),
+              timestamp: Number(group.second),
             },
             { idempotencyKey: `meter-event:${identifier}` },
           ),
         );
-        await prisma.$executeRaw`UPDATE usage_event SET reported_at = now() WHERE seq = ${row.seq}`;
-        reported += 1;
+        await prisma.$executeRaw`
+          UPDATE usage_event SET reported_at = now()
+          WHERE workspace_id = ${workspaceId} AND report_identifier = ${group.report_identifier} AND reported_at IS NULL`;
+        reported += Number(group.events);
       }
-      return { reported, more: rows.length > take };
+      const [left] = await prisma.$queryRaw<{ more: boolean }[]>`
+        SELECT EXISTS (
+          SELECT 1 FROM usage_event
+          WHERE workspace_id = ${workspaceId} AND environment = 'production'
+            AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL) AS more`;
+      return { reported, more: left.more };
     },
   };
 }

@@ -42,7 +42,8 @@ export function createTopUpActivities({ stripe }: { stripe: Stripe }) {
                 price_data: { currency: 'usd', unit_amount: input.amountCents, product_data: { name: 'Developer wallet credit' } },
               },
             ],
-            payment_intent_data: { metadata },
+            // The card is saved on the customer for off-session auto top-ups (docs/auto-top-up.md).
+            payment_intent_data: { metadata, setup_future_usage: 'off_session' },
             success_url: input.successUrl,
             cancel_url: input.cancelUrl,
             expires_at: Math.floor(input.expiresAt / 1000),

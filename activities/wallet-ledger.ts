@@ -36,6 +36,10 @@ export interface RateAndDebitResult {
   unreported?: boolean;
   /** The workspace's Stripe customer, to report usage for (null: none yet). */
   stripeCustomerId?: string | null;
+  /** The ledger source id of this call's debit (null: nothing debited); names an auto top-up crossing. Only with auto top-up on. */
+  debitSourceId?: string | null;
+  /** The auto top-up threshold, read in the debit's transaction; absent when auto top-up is off. */
+  autoTopUpThresholdCents?: number | null;
 }
 
 export interface CreditWalletInput {
@@ -216,11 +220,12 @@ export function createWalletLedgerActivities({
             await enqueueNotifications(tx, [crossed], outbox);
           }
         }
-        const [remaining] = await tx.$queryRaw<{ more: boolean; unreported: boolean; customer: string | null }[]>`
+        const [remaining] = await tx.$queryRaw<{ more: boolean; unreported: boolean; customer: string | null; auto_threshold: bigint | null }[]>`
           SELECT EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND rated_at IS NULL) AS more,
                  EXISTS (SELECT 1 FROM usage_event WHERE workspace_id = ${workspaceId} AND environment = 'production'
                            AND rated_at IS NOT NULL AND reported_at IS NULL AND parked_reason IS NULL) AS unreported,
-                 (SELECT stripe_customer_id FROM workspace_billing WHERE workspace_id = ${workspaceId}) AS customer`;
+                 (SELECT stripe_customer_id FROM workspace_billing WHERE workspace_id = ${workspaceId}) AS customer,
+                 (SELECT threshold_cents FROM wallet_auto_top_up WHERE workspace_id = ${workspaceId} AND enabled) AS auto_threshold`;
         return {
           ratedEvents: rows.length,
           parkedEvents: poison.length,
@@ -230,6 +235,10 @@ export function createWalletLedgerActivities({
           more: remaining.more,
           unreported: remaining.unreported,
           stripeCustomerId: remaining.customer,
+          // Only where auto top-up is on: what a crossing needs (the debit names it).
+          ...(remaining.auto_threshold === null
+            ? {}
+            : { debitSourceId: debit > 0n ? `${rows[0].seq}-${rows[rows.length - 1].seq}` : null, autoTopUpThresholdCents: cents(remaining.auto_threshold) }),
         };
       }, TRANSACTION);
     },

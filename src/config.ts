@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
 import { DEFAULT_WALLET_MINIMUM_CENTS } from './domain/wallet';
+import { DEFAULT_AUTO_TOP_UP_MAX_PER_DAY } from './domain/auto-top-up';
 
 const duration = (name: string) =>
   z.string().transform((value, ctx) => {
@@ -93,6 +94,8 @@ export const configSchema = z
     BILLING_GRACE_PERIOD: duration('BILLING_GRACE_PERIOD').default(7 * 86_400_000),
     BILLING_DUNNING_REMINDERS: durationList('BILLING_DUNNING_REMINDERS').default([0, 3 * 86_400_000, 6 * 86_400_000]),
     WALLET_MINIMUM_CENTS: z.coerce.number().int().min(0).default(DEFAULT_WALLET_MINIMUM_CENTS),
+    /** Auto top-up charges per workspace per UTC day, at most (docs/auto-top-up.md). */
+    AUTO_TOP_UP_MAX_PER_DAY: z.coerce.number().int().min(0).max(100).default(DEFAULT_AUTO_TOP_UP_MAX_PER_DAY),
     CHECKOUT_SESSION_TTL: duration('CHECKOUT_SESSION_TTL')
       .refine((ms) => ms >= 30 * 60_000 && ms <= 24 * 3_600_000, 'CHECKOUT_SESSION_TTL must be between 30m and 24h (Stripe limits)')
       .default(24 * 3_600_000),

@@ -30,6 +30,7 @@ export function settingsFrom(config: Config) {
     dunningReminderOffsetsMs: config.BILLING_DUNNING_REMINDERS,
     walletMinimumCents: config.WALLET_MINIMUM_CENTS,
     guestFlagAfterMs: config.GUEST_CHECKOUT_FLAG_AFTER,
+    autoTopUpMaxPerDay: config.AUTO_TOP_UP_MAX_PER_DAY,
   };
 }
 

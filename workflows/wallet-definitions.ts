@@ -29,6 +29,10 @@ export interface WalletState {
   creditedTopUps: string[];
   /** Number of rating passes run: for operators. */
   ratingPasses: number;
+  /** The last threshold crossing handled and what came of it (charged: succeeded/processing/failed:<code>; skipped:<reason>). */
+  lastAutoTopUp?: { crossingId: string; outcome: string };
+  /** Auto top-up charges attempted (for operators). */
+  autoTopUpsCharged?: number;
 }
 
 export interface WalletWorkflowInput {
@@ -37,6 +41,8 @@ export interface WalletWorkflowInput {
   state?: WalletState;
   /** Paid top-ups received and not credited yet when the previous run continued as new. */
   pendingTopUps?: TopUpPaidFact[];
+  /** Auto top-up crossings (debit ledger source ids) not charged yet when the previous run continued as new. */
+  pendingAutoTopUps?: string[];
   /** Continue as new once the run's history reaches this many events (tests lower it). Carried across continue-as-new. */
   continueAsNewAfterEvents?: number;
 }

@@ -9,8 +9,12 @@
 // money is refused and parked), and keeps Business spend controls: alerts
 // once per threshold per month, block at the cap, unblock at the month
 // boundary or when the cap is raised. It continues as new by size whatever
-// is pending, carrying the pending work.
+// is pending, carrying the pending work. Auto top-up (docs/auto-top-up.md):
+// a debit that takes the balance below the workspace's threshold charges the
+// saved card off-session, once per crossing, at most N times a day; a failed
+// charge turns auto top-up off and notifies the app.
 import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { crossesThreshold, planAutoTopUp, utcDayKey } from '../src/domain/auto-top-up';
 import type { TopUpPaidFact } from '../src/domain/billing-facts';
 import { contractPricesSchema } from '../src/domain/schemas';
 import { capBlocks, monthKey, nextMonthStart, reachedThresholds, spendControlsSchema } from '../src/domain/spend-rules';
@@ -24,11 +28,14 @@ import {
   type WalletState,
   type WalletWorkflowInput,
 } from './wallet-definitions';
+import { chargeAutoTopUp } from './auto-top-up-charge';
 import { billing, durable, fireAt, localDurable, localReport, parseOrReject, quiesce, REPORT_BUDGET_MS, reject, createLock } from './workflow-support';
 
 const TOP_UPS_REMEMBERED = 200;
 /** Patch: continue as new by size with pending work carried, spend controls reloaded by a fresh run. */
 export const WALLET_PATCH = 'wallet-v2';
+/** Patch: remember the card of a paid top-up, charge it off-session when a debit crosses the auto top-up threshold. */
+export const AUTO_TOP_UP_PATCH = 'auto-top-up';
 /** Continue as new past this many events or signals even if the server has not suggested it. */
 export const MAX_EVENTS_PER_RUN = 8_000;
 export const MAX_SIGNALS_PER_RUN = 2_000;
@@ -37,6 +44,7 @@ const FAILED_PASS_PAUSE = '1 minute';
 
 export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> {
   const v2 = patched(WALLET_PATCH);
+  const autoTopUps = patched(AUTO_TOP_UP_PATCH);
   const { workspaceId } = input;
   const state: WalletState = input.state ?? { workspaceId, controls: null, spend: null, creditedTopUps: [], ratingPasses: 0 };
   // After continue-as-new, look for usage that arrived in between.
@@ -44,6 +52,8 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
   let monthRolled = false;
   let signalsThisRun = 0;
   const topUps: TopUpPaidFact[] = [...(input.pendingTopUps ?? [])];
+  /** Crossings (debit ledger source ids) not charged yet. */
+  const crossings: string[] = [...(input.pendingAutoTopUps ?? [])];
   const armedMonths = new Set<number>();
 
   const exclusively = createLock();
@@ -105,6 +115,9 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
       state.ratingPasses += 1;
       more = result.more;
       report = { customerId: result.stripeCustomerId ?? null, unreported: result.unreported ?? false };
+      if (autoTopUps && result.debitSourceId && crossesThreshold(result.autoTopUpThresholdCents, result.balanceCents + result.debitedCents, result.balanceCents)) {
+        crossings.push(result.debitSourceId);
+      }
       if (result.parkedEvents) log.warn('usage events parked: they cannot be rated (see wallet_exception)', { workspaceId, parked: result.parkedEvents });
       if (result.ratedEvents > 0 || state.controls) await evaluateSpend(result.monthSpentCents);
     }
@@ -135,6 +148,21 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
     });
     if (result.refused) log.warn('top-up refused and parked (see wallet_exception)', { workspaceId, topUpId: fact.topUpId, refused: result.refused });
     state.creditedTopUps = [...state.creditedTopUps.filter((id) => id !== fact.topUpId), fact.topUpId].slice(-TOP_UPS_REMEMBERED);
+    if (autoTopUps && !result.refused && fact.customerId && (fact.paymentMethodId || fact.paymentIntentId)) {
+      // The top-up's Checkout saved its card for off-session use: auto top-ups charge it.
+      await billing
+        .rememberTopUpPaymentMethod({ workspaceId, customerId: fact.customerId, paymentMethodId: fact.paymentMethodId ?? null, paymentIntentId: fact.paymentIntentId ?? null })
+        .catch((err: unknown) => log.warn('could not remember the payment method of a top-up', { workspaceId, topUpId: fact.topUpId, err }));
+    }
+  }
+
+  /** Charges a crossing (or skips it, see planAutoTopUp); the outcome is kept in the state for operators. */
+  async function autoTopUp(crossingId: string): Promise<void> {
+    const day = utcDayKey(Date.now());
+    const plan = planAutoTopUp(workspaceId, crossingId, await durable.loadAutoTopUp({ workspaceId, crossingId, day }));
+    const outcome = plan.action === 'skip' ? `skipped:${plan.reason}` : await chargeAutoTopUp(workspaceId, crossingId, day, plan);
+    state.lastAutoTopUp = { crossingId, outcome };
+    state.autoTopUpsCharged = (state.autoTopUpsCharged ?? 0) + (plan.action === 'charge' ? 1 : 0);
   }
 
   setHandler(walletStateQuery, () => state);
@@ -223,11 +251,15 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
   };
 
   for (;;) {
-    await condition(() => usagePending || topUps.length > 0 || monthRolled || shouldContinueAsNew());
+    await condition(() => usagePending || topUps.length > 0 || crossings.length > 0 || monthRolled || shouldContinueAsNew());
     let failed = false;
     await exclusively(async () => {
       for (const fact of topUps.splice(0)) await creditTopUp(fact);
       if (usagePending) await rateUsage();
+      while (crossings.length > 0) {
+        await autoTopUp(crossings[0]);
+        crossings.shift();
+      }
       if (monthRolled) {
         monthRolled = false;
         await evaluateSpend(await durable.readMonthSpend({ workspaceId, month: monthKey(Date.now()) }));
@@ -242,7 +274,13 @@ export async function walletWorkflow(input: WalletWorkflowInput): Promise<void> 
     if (failed) await sleep(FAILED_PASS_PAUSE);
     if (v2 && shouldContinueAsNew()) {
       await quiesce(async () => undefined, () => false);
-      await continueAsNew<typeof walletWorkflow>({ workspaceId, state, pendingTopUps: topUps, continueAsNewAfterEvents: input.continueAsNewAfterEvents });
+      await continueAsNew<typeof walletWorkflow>({
+        workspaceId,
+        state,
+        pendingTopUps: topUps,
+        continueAsNewAfterEvents: input.continueAsNewAfterEvents,
+        ...(crossings.length > 0 ? { pendingAutoTopUps: crossings } : {}),
+      });
     }
     if (!v2 && workflowInfo().continueAsNewSuggested && !usagePending && topUps.length === 0) {
       await condition(allHandlersFinished);

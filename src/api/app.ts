@@ -64,6 +64,8 @@ export interface AppDeps {
     OPERATOR_API_TOKEN: string;
     STRIPE_WEBHOOK_SECRET: string;
     WALLET_MINIMUM_CENTS: number;
+    /** Auto top-up charges per workspace per UTC day (default 3). */
+    AUTO_TOP_UP_MAX_PER_DAY?: number;
     PUBLIC_SALES_CONTACT_URL: string;
     /** How long answers to requests with an Idempotency-Key are kept (default 7 days). */
     IDEMPOTENCY_KEY_TTL?: number;
@@ -181,7 +183,16 @@ export function createApp(deps: AppDeps): express.Express {
   v1.use(
     workspacesRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }),
   );
-  v1.use(walletRouter({ prisma: deps.prisma, workspaces: deps.workspaces, walletMinimumCents: config.WALLET_MINIMUM_CENTS, now: deps.now ?? Date.now, idempotent }));
+  v1.use(
+    walletRouter({
+      prisma: deps.prisma,
+      workspaces: deps.workspaces,
+      walletMinimumCents: config.WALLET_MINIMUM_CENTS,
+      autoTopUpMaxPerDay: config.AUTO_TOP_UP_MAX_PER_DAY,
+      now: deps.now ?? Date.now,
+      idempotent,
+    }),
+  );
   if (metrics) v1.use(metrics.rememberRoute);
   app.use('/v1', v1);
 

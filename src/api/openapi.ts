@@ -34,6 +34,7 @@ import {
 import { extendGraceBodySchema, operatorActionBodySchema } from '../domain/operator-actions';
 import { idempotencyKeySchema } from './idempotency';
 import { spendControlsSchema } from '../domain/spend-rules';
+import { autoTopUpSettingsSchema, autoTopUpViewSchema } from '../domain/auto-top-up';
 import { spendOversightSchema } from '../domain/spend-oversight';
 import {
   NOTIFICATION_TYPES,
@@ -293,6 +294,29 @@ export function openApiDocument() {
     security,
     request: { params: workspace, headers: idempotencyHeaders, body: body(topUpRequestSchema) },
     responses: { 201: json(topUpResponseSchema, 'Hosted Checkout opened; the top-up id is stable for a retried Idempotency-Key'), 400: problem('Validation failed'), 409: problem(reused) },
+  });
+  registry.registerPath({
+    method: 'put',
+    path: '/v1/workspaces/{workspaceId}/wallet/auto-top-up',
+    summary: 'Auto top-up: charge the card saved by a hosted top-up off-session when a debit takes the balance below the threshold',
+    description:
+      'One charge per crossing, at most AUTO_TOP_UP_MAX_PER_DAY per UTC day; a failed charge turns auto top-up off (disabledReason) and sends wallet.auto_top_up.failed. Enabling again clears disabledReason. See docs/auto-top-up.md.',
+    security,
+    request: { params: workspace, headers: idempotencyHeaders, body: body(autoTopUpSettingsSchema) },
+    responses: {
+      200: json(autoTopUpViewSchema, 'The settings as saved'),
+      400: problem('Validation failed (every offending field listed); nothing saved'),
+      401: problem('Missing or wrong token'),
+      409: problem(reused),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/workspaces/{workspaceId}/wallet/auto-top-up',
+    summary: 'Auto top-up settings, whether a card is saved, why the engine turned it off, and charges today',
+    security,
+    request: { params: workspace },
+    responses: { 200: json(autoTopUpViewSchema, 'Never set: enabled false with zeros'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
   });
   registry.registerPath({
     method: 'put',

@@ -84,6 +84,11 @@ export interface TopUpPaidFact extends FactBase {
   topUpId: string;
   amountCents: number;
   currency: string;
+  /** The payer, and the card saved for off-session use (auto top-up); absent in facts recorded before these existed. */
+  customerId?: string | null;
+  paymentMethodId?: string | null;
+  /** A Checkout Session names its PaymentIntent (the card is read from it when the event does not carry one). */
+  paymentIntentId?: string | null;
 }
 
 /** Every fact a Stripe event can carry: billing facts go to the workspace workflow, top-ups to the wallet. */

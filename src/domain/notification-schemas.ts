@@ -71,6 +71,15 @@ export const notificationDataSchemas = {
       minimumCents: z.number().int().describe('WALLET_MINIMUM_CENTS'),
     })
     .describe('Rated usage took the wallet below the minimum runtime credit: production is refused until it is topped up.'),
+  'wallet.auto_top_up.failed': z
+    .object({
+      topUpId: z.string().describe('The auto top-up that was not paid (derived from the debit that crossed the threshold)'),
+      amountCents: z.number().int().positive(),
+      reason: z.string().describe('Stripe decline or error code, e.g. card_declined, authentication_required'),
+      paymentIntentId: z.string().nullable(),
+      enabled: z.literal(false).describe('Auto top-up is now off: the app enables it again (PUT …/wallet/auto-top-up), e.g. after a hosted top-up with another card'),
+    })
+    .describe('An off-session auto top-up charge failed: auto top-up was turned off and will not retry.'),
   'spend.threshold_reached': z
     .object({ month: z.string().describe('UTC month, YYYY-MM'), thresholdPercent: z.number().int(), spentCents: z.number().int(), capCents: z.number().int() })
     .describe('Business: this month\'s spend reached an alert threshold (once per threshold per month).'),

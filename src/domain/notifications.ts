@@ -172,6 +172,20 @@ export function belowMinimumNotification(
   });
 }
 
+/** An auto top-up charge failed and auto top-up was turned off: once per crossing. */
+export function autoTopUpFailedNotification(
+  f: { workspaceId: string; crossingId: string; topUpId: string; amountCents: number; reason: string; paymentIntentId: string | null },
+  nowMs: number,
+): AnyNotificationDraft {
+  return draft('wallet.auto_top_up.failed', `${workspaceKey(f.workspaceId)}:auto-top-up:${f.crossingId}:failed`, f.workspaceId, nowMs, {
+    topUpId: f.topUpId,
+    amountCents: f.amountCents,
+    reason: f.reason,
+    paymentIntentId: f.paymentIntentId,
+    enabled: false,
+  });
+}
+
 /** A spend alert recorded for a threshold of a month (once per threshold per month, like the spend_alert row). */
 export function spendAlertNotification(
   a: { workspaceId: string; month: string; thresholdPercent: number; spentCents: number; capCents: number },

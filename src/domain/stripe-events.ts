@@ -27,6 +27,7 @@ const checkoutSession = z.object({
   subscription: idOf,
   client_reference_id: z.string().nullish(),
   payment_status: z.string().nullish(),
+  payment_intent: idOf,
   metadata,
 });
 
@@ -54,6 +55,8 @@ const paymentIntent = z.object({
   id: z.string(),
   amount_received: z.number().int(),
   currency: z.string(),
+  customer: idOf,
+  payment_method: idOf,
   metadata,
 });
 
@@ -149,10 +152,16 @@ function planFromMetadata(meta: Record<string, string> | null | undefined): { pl
   return { planId: isPlanId(planId) ? planId : null, interval: isInterval(interval) ? interval : null };
 }
 
-function topUpPaid(base: { eventId: string; occurredAt: number }, meta: Record<string, string> | null | undefined, amount: number | null | undefined, currency: string | null | undefined): TopUpPaidFact | null {
+function topUpPaid(
+  base: { eventId: string; occurredAt: number },
+  meta: Record<string, string> | null | undefined,
+  amount: number | null | undefined,
+  currency: string | null | undefined,
+  payer: { customerId: string | null; paymentMethodId: string | null; paymentIntentId: string | null },
+): TopUpPaidFact | null {
   if (meta?.kind !== TOP_UP_KIND || !meta.topUpId) return null;
   if (amount == null || !currency) throw new MalformedEventError('wallet top-up without amount or currency');
-  return { ...base, kind: 'top_up_paid', topUpId: meta.topUpId, amountCents: amount, currency };
+  return { ...base, kind: 'top_up_paid', topUpId: meta.topUpId, amountCents: amount, currency, ...payer };
 }
 
 type FactBase = { eventId: string; occurredAt: number };
@@ -227,7 +236,11 @@ export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
     case 'checkout.session.expired': {
       const session = parse(checkoutSession, event.data.object, event.type);
       if (session.mode === 'payment' && event.type === 'checkout.session.completed' && session.payment_status === 'paid') {
-        return topUpPaid(base, session.metadata, session.amount_total, session.currency);
+        return topUpPaid(base, session.metadata, session.amount_total, session.currency, {
+          customerId: session.customer ?? null,
+          paymentMethodId: null,
+          paymentIntentId: session.payment_intent ?? null,
+        });
       }
       if (session.mode !== 'subscription') return null;
       if (event.type === 'checkout.session.expired') return { ...base, kind: 'checkout_expired', checkoutId: session.id };
@@ -264,7 +277,11 @@ export function factFromEvent(event: StripeEventEnvelope): StripeFact | null {
     }
     case 'payment_intent.succeeded': {
       const intent = parse(paymentIntent, event.data.object, event.type);
-      return topUpPaid(base, intent.metadata, intent.amount_received, intent.currency);
+      return topUpPaid(base, intent.metadata, intent.amount_received, intent.currency, {
+        customerId: intent.customer ?? null,
+        paymentMethodId: intent.payment_method ?? null,
+        paymentIntentId: intent.id,
+      });
     }
     default:
       return null;

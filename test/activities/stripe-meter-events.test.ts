@@ -1,6 +1,7 @@
 // Meter events against stripe-mock (through a recording proxy): rated
-// production usage is sent once per event, with a stable identifier, and
-// marked reported; free environments and unrated events are never sent.
+// production usage is sent once, one meter event per (family, second of
+// occurrence) with the summed value and a stable identifier, and marked
+// reported; free environments, unrated and parked events are never sent.
 import { ApplicationFailure } from '@temporalio/common';
 import { createMeterEventActivities, meterEventIdentifier } from '../../activities/stripe-meter-events';
 import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
@@ -45,7 +46,9 @@ const usage = (id: string, overrides: Partial<UsageEvent> = {}): UsageEvent => (
 
 const meterRequests = () => recorder.requests.filter((r) => r.path === '/v1/billing/meter_events');
 
-test('rated production usage is sent once per event, valid for Stripe, and marked reported', async () => {
+const groupId = (workspaceId: string, family: string, at: string) => new RegExp(`^_u:${workspaceId}:${family}:${Math.floor(Date.parse(at) / 1000)}:\\d+$`);
+
+test('rated production usage is sent once, valid for Stripe, and marked reported', async () => {
   const workspaceId = uniqueId('ws');
   await recordUsage(prisma, workspaceId, [
     usage('e1', { quantity: 1234, occurredAt: '2026-11-20T10:00:05.900Z' }),
@@ -62,12 +65,12 @@ test('rated production usage is sent once per event, valid for Stripe, and marke
   expect(sent[0]).toMatchObject({
     method: 'POST',
     status: 200,
-    idempotencyKey: `meter-event:${workspaceId}:e1`,
+    idempotencyKey: `meter-event:${sent[0].form.identifier}`,
     form: {
       event_name: 'requests_waf',
       'payload[stripe_customer_id]': 'cus_test_1',
       'payload[value]': '1234',
-      identifier: `${workspaceId}:e1`,
+      identifier: expect.stringMatching(groupId(workspaceId, 'waf', '2026-11-20T10:00:05Z')),
       timestamp: String(Date.parse('2026-11-20T10:00:05Z') / 1000),
     },
   });
@@ -76,7 +79,7 @@ test('rated production usage is sent once per event, valid for Stripe, and marke
     form: expect.objectContaining({
       event_name: 'requests_email_validation',
       'payload[value]': String(MAX_USAGE_QUANTITY),
-      identifier: `${workspaceId}:e2`,
+      identifier: expect.stringMatching(groupId(workspaceId, 'email_validation', '2026-11-20T23:00:00Z')),
       timestamp: String(Date.parse('2026-11-20T23:00:00Z') / 1000),
     }),
   });
@@ -90,6 +93,26 @@ test('rated production usage is sent once per event, valid for Stripe, and marke
   expect(meterRequests()).toHaveLength(0);
 });
 
+test('events of one family in one second are one meter event with their sum; other seconds and families their own', async () => {
+  const workspaceId = uniqueId('ws');
+  await recordUsage(prisma, workspaceId, [
+    usage('a', { quantity: 5, occurredAt: '2026-11-20T10:00:00.100Z' }),
+    usage('b', { quantity: 7, occurredAt: '2026-11-20T10:00:00.900Z' }),
+    usage('c', { quantity: 11, occurredAt: '2026-11-20T10:00:01Z' }),
+    usage('d', { quantity: 13, family: 'bot_protection', occurredAt: '2026-11-20T10:00:00.500Z' }),
+  ]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1' })).resolves.toEqual({ reported: 4, more: false });
+  const sent = meterRequests().map((r) => [r.form.event_name, r.form['payload[value]'], r.form.timestamp]);
+  const at = (iso: string) => String(Date.parse(iso) / 1000);
+  expect(sent).toEqual([
+    ['requests_waf', '12', at('2026-11-20T10:00:00Z')],
+    ['requests_waf', '11', at('2026-11-20T10:00:01Z')],
+    ['requests_bot_protection', '13', at('2026-11-20T10:00:00Z')],
+  ]);
+  expect(new Set(meterRequests().map((r) => r.form.identifier)).size).toBe(3);
+});
+
 test('reports at most `limit` events per call, oldest first', async () => {
   const workspaceId = uniqueId('ws');
   for (const id of ['a', 'b', 'c']) await recordUsage(prisma, workspaceId, [usage(id)]);
@@ -97,17 +120,37 @@ test('reports at most `limit` events per call, oldest first', async () => {
 
   await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1', limit: 2 })).resolves.toEqual({ reported: 2, more: true });
   await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1', limit: 2 })).resolves.toEqual({ reported: 1, more: false });
-  expect(meterRequests().map((r) => r.form.identifier)).toEqual(['a', 'b', 'c'].map((id) => `${workspaceId}:${id}`));
+  expect(meterRequests().map((r) => r.form['payload[value]'])).toEqual(['2000', '1000']);
 });
 
-test('an identifier longer than Stripe allows is a stable hash, distinct per event', () => {
-  const longEvent = 'e'.repeat(120);
-  const id = meterEventIdentifier('ws_1', longEvent);
+test('a retry after Stripe took a group but before it was marked reported re-sends the same identifier, and nothing else', async () => {
+  const workspaceId = uniqueId('ws');
+  await recordUsage(prisma, workspaceId, [usage('a'), usage('b')]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+  await meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1' });
+  // The crash: Stripe has the event, reported_at was never written.
+  await prisma.usageEvent.updateMany({ where: { workspaceId }, data: { reportedAt: null } });
+  await recordUsage(prisma, workspaceId, [usage('late', { occurredAt: '2026-11-20T10:00:00Z' })]);
+  await ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' });
+
+  await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_1' })).resolves.toEqual({ reported: 3, more: false });
+  const [first, resent, late] = meterRequests();
+  expect(resent.form.identifier).toBe(first.form.identifier);
+  expect(resent.idempotencyKey).toBe(first.idempotencyKey);
+  expect(resent.form['payload[value]']).toBe('2000');
+  // The late event joins no group that was already claimed: its own identifier, its own value.
+  expect(late.form.identifier).not.toBe(first.form.identifier);
+  expect(late.form['payload[value]']).toBe('1000');
+});
+
+test('an identifier longer than Stripe allows is a stable hash, distinct per group', () => {
+  const long = `_u:${'w'.repeat(90)}:waf:1700000000:1`;
+  const id = meterEventIdentifier(long);
   expect(id).toMatch(/^_sha256:[0-9a-f]{64}$/);
   expect(id.length).toBeLessThanOrEqual(100);
-  expect(meterEventIdentifier('ws_1', longEvent)).toBe(id);
-  expect(meterEventIdentifier('ws_2', longEvent)).not.toBe(id);
-  expect(meterEventIdentifier('ws_1', 'e'.repeat(100 - 'ws_1:'.length))).toBe(`ws_1:${'e'.repeat(95)}`);
+  expect(meterEventIdentifier(long)).toBe(id);
+  expect(meterEventIdentifier(`${long}0`)).not.toBe(id);
+  expect(meterEventIdentifier('_u:ws_1:waf:1700000000:1')).toBe('_u:ws_1:waf:1700000000:1');
 });
 
 test('a rejected meter event is a non-retryable failure and the event stays unreported', async () => {
@@ -138,6 +181,6 @@ test('a parked row (it could not be rated) is never reported to Stripe', async (
   await expect(ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' })).resolves.toMatchObject({ ratedEvents: 1, parkedEvents: 1, unreported: true });
   const before = meterRequests().length;
   await expect(meter.reportUsageToStripe({ workspaceId, customerId: 'cus_test_1' })).resolves.toEqual({ reported: 1, more: false });
-  expect(meterRequests().slice(before).map((r) => r.form.identifier)).toEqual([meterEventIdentifier(workspaceId, 'good')]);
+  expect(meterRequests().slice(before).map((r) => [r.form.identifier, r.form['payload[value]']])).toEqual([[expect.stringMatching(groupId(workspaceId, 'waf', '2026-11-20T10:00:00Z')), '1000']]);
   await expect(ledger.rateAndDebitUsage({ workspaceId, month: '2026-11' })).resolves.toMatchObject({ unreported: false });
 });

@@ -1,6 +1,6 @@
 // Records workflow histories for the replay test. Run after a deliberate,
 // replay-compatible change only, when a new path should be covered:
-//   npx tsx test/replay/record-histories.ts
+//   npx tsx test/replay/record-histories.ts [--suffix v2]
 // It drives workflows on the time-skipping server with the fake activities
 // and writes test/replay/histories/<name>.binpb for the scenarios in the
 // final loop. A history already saved is never overwritten: saved histories
@@ -23,6 +23,11 @@ import { checkoutFixture, checkoutSession, invoice, stripeEvent, subscription } 
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 
 const request = { planId: 'plus' as const, interval: 'month' as const, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' };
+
+// `--suffix v2` saves `<name>-v2.binpb`: a new generation of histories from
+// the current code, beside the older ones (which stay as they are).
+const suffixAt = process.argv.indexOf('--suffix');
+const suffix = suffixAt > 0 && process.argv[suffixAt + 1] ? `-${process.argv[suffixAt + 1]}` : '';
 
 async function main() {
   const env = await timeSkippingEnv();
@@ -112,6 +117,8 @@ async function main() {
       await env.sleep(TEST_SETTINGS.checkoutTtlMs + 60_000);
 
       const recorded = [
+        { name: completed.workspaceId, workflowId: workflowIdFor(completed.workspaceId) },
+        { name: expired, workflowId: workflowIdFor(expired) },
         { name: topping.workspaceId, workflowId: workflowIdFor(topping.workspaceId) },
         { name: enterprise.workspaceId, workflowId: workflowIdFor(enterprise.workspaceId) },
         { name: 'replay-guest-checkout', workflowId: `guest-checkout/${guestId}` },
@@ -122,7 +129,7 @@ async function main() {
         { name: walletWorkspace, workflowId: walletWorkflowIdFor(walletWorkspace) },
       ];
       for (const { name: workspaceId, workflowId } of recorded) {
-        const file = path.join(out, `${workspaceId}.binpb`);
+        const file = path.join(out, `${workspaceId}${suffix}.binpb`);
         if (existsSync(file)) {
           console.log(`kept ${workspaceId} (already saved)`);
           continue;

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, EngineSettings, GuestClaimPort } from '../../activities';
 import { attachThrough } from '../../activities/guest-claims';
 import type { BillingFact } from '../../src/domain/billing-facts';
+import { DEFAULT_AUTO_TOP_UP_MAX_PER_DAY } from '../../src/domain/auto-top-up';
 import type { BillingProjection } from '../../src/domain/projection';
 import type { PlanId } from '../../src/domain/plans';
 
@@ -37,6 +38,18 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     ratingFailures: 0,
     /** Spend controls as saved (what a new wallet run loads). */
     controlsOf: new Map<string, Parameters<Activities['saveSpendControls']>[0]['controls']>(),
+    /** Wallet balances of workspaces whose balance a test tracks (rating debits `debitNext`, credits add). */
+    balanceOf: new Map<string, number>(),
+    /** What the next rating pass debits, per workspace (then back to 0). */
+    debitNext: new Map<string, number>(),
+    /** Auto top-up settings and saved card, as stored. */
+    autoTopUpOf: new Map<string, { enabled: boolean; thresholdCents: number; amountCents: number; customerId: string | null; paymentMethodId: string | null }>(),
+    /** The stored charge rows (the daily limit counts them). */
+    autoTopUpCharges: [] as { workspaceId: string; crossingId: string; day: string }[],
+    /** What Stripe answers the next charges of a workspace with: a failure code, 'processing', 'throw' (the activity fails), or (unset) succeeded. */
+    chargeAnswerOf: new Map<string, string>(),
+    /** AUTO_TOP_UP_MAX_PER_DAY of the fake worker. */
+    autoTopUpMaxPerDay: DEFAULT_AUTO_TOP_UP_MAX_PER_DAY,
     /** Activities held in flight until released (see hold()). */
     held: new Map<string, Promise<void>>(),
   };
@@ -79,7 +92,11 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     attaches: [] as Parameters<Activities['attachGuestToWorkspace']>[0][],
     expirations: [] as Parameters<Activities['expireCheckoutSession']>[0][],
     tags: [] as Parameters<Activities['tagStripeOwnership']>[0][],
+    rememberedCards: [] as Parameters<Activities['rememberTopUpPaymentMethod']>[0][],
+    autoTopUpCharges: [] as Parameters<Activities['chargeAutoTopUp']>[0][],
+    autoTopUpDisables: [] as Parameters<Activities['disableAutoTopUp']>[0][],
   };
+  let debitSeq = 0;
   /** What the fake Stripe answers a preview with: derived from the proration date, so tests can check it was passed through. */
   const previewAmount = (prorationDate: number | undefined) => (prorationDate ?? 0) % 100_000;
   const activities: Activities = {
@@ -184,7 +201,14 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
         throw ApplicationFailure.create({ type: 'internal_error', message: 'fake: a row this pass cannot handle', nonRetryable: true });
       }
       const monthSpentCents = world.spendOf.get(`${input.workspaceId}|${input.month}`) ?? 0;
-      return { ratedEvents: 1, debitedCents: 0, balanceCents: 0, monthSpentCents, more: false };
+      const debit = world.debitNext.get(input.workspaceId) ?? 0;
+      world.debitNext.delete(input.workspaceId);
+      if (!world.balanceOf.has(input.workspaceId)) return { ratedEvents: 1, debitedCents: 0, balanceCents: 0, monthSpentCents, more: false };
+      const balanceCents = world.balanceOf.get(input.workspaceId)! - debit;
+      world.balanceOf.set(input.workspaceId, balanceCents);
+      const auto = world.autoTopUpOf.get(input.workspaceId);
+      const debitSourceId = debit > 0 ? `${++debitSeq}-${debitSeq}` : null;
+      return { ratedEvents: 1, debitedCents: debit, balanceCents, monthSpentCents, more: false, debitSourceId, autoTopUpThresholdCents: auto?.enabled ? auto.thresholdCents : null };
     },
     async readMonthSpend({ workspaceId, month }) {
       return world.spendOf.get(`${workspaceId}|${month}`) ?? 0;
@@ -192,7 +216,9 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
     async creditWallet(input) {
       const credited = !calls.credits.some((c) => c.workspaceId === input.workspaceId && c.sourceType === input.sourceType && c.sourceId === input.sourceId);
       calls.credits.push(input);
-      return { credited, balanceCents: 0 };
+      if (!world.balanceOf.has(input.workspaceId)) return { credited, balanceCents: 0 };
+      if (credited) world.balanceOf.set(input.workspaceId, world.balanceOf.get(input.workspaceId)! + input.amountCents);
+      return { credited, balanceCents: world.balanceOf.get(input.workspaceId)! };
     },
     async reportUsageToStripe(input) {
       calls.usageReports.push(input);
@@ -217,6 +243,41 @@ export function fakeActivities(settings: EngineSettings = TEST_SETTINGS) {
       calls.reconciliations.push(input);
       const same = { status: 'active', mode: 'self_serve', plan: 'plus' };
       return { workspaceId: input.workspaceId, changed: false, applied: true, before: same, after: same };
+    },
+    async rememberTopUpPaymentMethod(input) {
+      calls.rememberedCards.push(input);
+      const stored = world.autoTopUpOf.get(input.workspaceId) ?? { enabled: false, thresholdCents: 0, amountCents: 0, customerId: null, paymentMethodId: null };
+      const paymentMethodId = input.paymentMethodId ?? (input.paymentIntentId ? `pm_of_${input.paymentIntentId}` : null);
+      if (!input.customerId || !paymentMethodId) return { saved: false };
+      world.autoTopUpOf.set(input.workspaceId, { ...stored, customerId: input.customerId, paymentMethodId });
+      return { saved: true };
+    },
+    async loadAutoTopUp({ workspaceId, crossingId, day }) {
+      const s = world.autoTopUpOf.get(workspaceId);
+      const rows = world.autoTopUpCharges.filter((c) => c.workspaceId === workspaceId);
+      return {
+        settings: s ? { enabled: s.enabled, amountCents: s.amountCents, customerId: s.customerId, paymentMethodId: s.paymentMethodId } : null,
+        chargesToday: rows.filter((c) => c.day === day).length,
+        alreadyCharged: rows.some((c) => c.crossingId === crossingId),
+        maxPerDay: world.autoTopUpMaxPerDay,
+      };
+    },
+    async chargeAutoTopUp(input) {
+      calls.autoTopUpCharges.push(input);
+      if (!world.autoTopUpCharges.some((c) => c.workspaceId === input.workspaceId && c.crossingId === input.crossingId)) {
+        world.autoTopUpCharges.push({ workspaceId: input.workspaceId, crossingId: input.crossingId, day: input.day });
+      }
+      const answer = world.chargeAnswerOf.get(input.workspaceId);
+      const paymentIntentId = `pi_for_${input.idempotencyKey}`;
+      if (answer === undefined) return { outcome: 'succeeded', paymentIntentId };
+      if (answer === 'processing') return { outcome: 'processing', paymentIntentId };
+      if (answer === 'throw') throw ApplicationFailure.create({ type: 'payment_provider_error', message: 'fake: Stripe kept failing', nonRetryable: true });
+      return { outcome: 'failed', paymentIntentId, failureCode: answer };
+    },
+    async disableAutoTopUp(input) {
+      calls.autoTopUpDisables.push(input);
+      const s = world.autoTopUpOf.get(input.workspaceId);
+      if (s) world.autoTopUpOf.set(input.workspaceId, { ...s, enabled: false });
     },
     async recordSpendAlert(input) {
       const first = !calls.spendAlerts.some((a) => a.workspaceId === input.workspaceId && a.month === input.month && a.thresholdPercent === input.thresholdPercent);

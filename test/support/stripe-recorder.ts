@@ -21,7 +21,10 @@ export interface StripeRecorder {
   close(): Promise<void>;
 }
 
-export async function startStripeRecorder(upstream = process.env.STRIPE_API_URL): Promise<StripeRecorder> {
+/** Replaces stripe-mock's answer to a request (e.g. the outcome Stripe's test cards give); undefined keeps it. */
+export type StripeAnswer = (req: { method: string; path: string; form: Record<string, string> }, response: unknown) => { status: number; body: unknown } | undefined;
+
+export async function startStripeRecorder(upstream = process.env.STRIPE_API_URL, options: { answer?: StripeAnswer } = {}): Promise<StripeRecorder> {
   if (!upstream) throw new Error('STRIPE_API_URL (stripe-mock) is not set: run the suite through jest globalSetup');
   const target = new URL(upstream);
   const requests: RecordedRequest[] = [];
@@ -45,14 +48,21 @@ export async function startStripeRecorder(upstream = process.env.STRIPE_API_URL)
             } catch {
               response = null;
             }
+            const replaced = options.answer?.({ method: req.method ?? '', path, form }, response);
             requests.push({
               method: req.method ?? '',
               path,
               idempotencyKey: req.headers['idempotency-key'] as string | undefined,
               form,
-              status: upstreamRes.statusCode ?? 0,
-              response,
+              status: replaced?.status ?? upstreamRes.statusCode ?? 0,
+              response: replaced ? replaced.body : response,
             });
+            if (replaced) {
+              const json = JSON.stringify(replaced.body);
+              res.writeHead(replaced.status, { 'content-type': 'application/json', 'request-id': String(upstreamRes.headers['request-id'] ?? 'req_test') });
+              res.end(json);
+              return;
+            }
             res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
             res.end(text);
           });

@@ -5,6 +5,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { PrismaClient } from '@prisma/client';
+import { autoTopUpSettingsSchema, DEFAULT_AUTO_TOP_UP_MAX_PER_DAY } from '../../domain/auto-top-up';
 import { ValidationError } from '../../domain/errors';
 import { topUpRequestSchema, workspaceIdSchema } from '../../domain/schemas';
 import { spendControlsSchema } from '../../domain/spend-rules';
@@ -12,6 +13,7 @@ import { validateUsageBatch } from '../../domain/usage';
 import { recordUsage, withdrawNudge } from '../../metering/record-usage';
 import { readSpendOversight } from '../../read-model/spend-oversight-reader';
 import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
+import { readAutoTopUp, saveAutoTopUpSettings } from '../../wallet/auto-top-up-settings';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
@@ -26,6 +28,8 @@ export interface WalletRouteDeps {
   prisma: PrismaClient;
   workspaces: Pick<WorkspaceClient, 'usageRecorded' | 'startTopUp' | 'setSpendControls'>;
   walletMinimumCents: number;
+  /** AUTO_TOP_UP_MAX_PER_DAY (shown beside today's charges). */
+  autoTopUpMaxPerDay?: number;
   /** Wraps routes that start something (Idempotency-Key). */
   idempotent: ReturnType<typeof idempotency>;
   now?: () => number;
@@ -71,6 +75,24 @@ export function walletRouter(deps: WalletRouteDeps): Router {
       const { workspaceId } = parseInput(params, req.params, 'params');
       const body = parseInput(topUpRequestSchema, req.body ?? {}, 'body');
       return { status: 201, body: await deps.workspaces.startTopUp(workspaceId, { ...body, requestId }) };
+    }),
+  );
+
+  const now = () => (deps.now ?? Date.now)();
+  const maxPerDay = deps.autoTopUpMaxPerDay ?? DEFAULT_AUTO_TOP_UP_MAX_PER_DAY;
+
+  router.get('/workspaces/:workspaceId/wallet/auto-top-up', async (req, res) => {
+    const { workspaceId } = parseInput(params, req.params, 'params');
+    res.json(await readAutoTopUp(deps.prisma, workspaceId, maxPerDay, now()));
+  });
+
+  router.put(
+    '/workspaces/:workspaceId/wallet/auto-top-up',
+    deps.idempotent(async (req) => {
+      const { workspaceId } = parseInput(params, req.params, 'params');
+      const settings = parseInput(autoTopUpSettingsSchema, req.body ?? {}, 'body');
+      await saveAutoTopUpSettings(deps.prisma, workspaceId, settings);
+      return { status: 200, body: await readAutoTopUp(deps.prisma, workspaceId, maxPerDay, now()) };
     }),
   );
 
