@@ -39,6 +39,17 @@ export interface WalletView {
   nextCursor: string | null;
 }
 
+/** GET/PUT …/wallet/auto-top-up (absent on engines before auto top-up). */
+export interface AutoTopUpView {
+  enabled: boolean;
+  thresholdCents: number;
+  amountCents: number;
+  paymentMethodSaved: boolean;
+  disabledReason: string | null;
+  chargesToday: number;
+  maxPerDay: number;
+}
+
 export type ApiAnswer<T> = { ok: true; status: number; body: T } | { ok: false; status: number; problem: Problem };
 
 export class EngineApiError extends Error {

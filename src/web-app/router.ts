@@ -6,7 +6,7 @@
 // (the API's problem+json) and nothing written.
 import express, { Router, type Request, type Response } from 'express';
 import { csrfToken, verifyCsrfToken, CSRF_FIELD } from './csrf';
-import { createEngineApi, EngineApiError, type BillingView, type EngineApi, type PlanChangePreview, type PlanChangeResult, type Problem, type RateCard, type SpendOversight, type WalletView, type CheckoutLink } from './engine-api';
+import { createEngineApi, EngineApiError, type BillingView, type EngineApi, type PlanChangePreview, type PlanChangeResult, type Problem, type RateCard, type SpendOversight, type WalletView, type CheckoutLink, type AutoTopUpView } from './engine-api';
 import { formValues, readAutoTopUp, readGuestCheckout, readPlanChange, readSignIn, readSpendControls, readTopUp, type FormValues, type Parsed } from './forms';
 import { html, type Markup } from './html';
 import { noticeFor, type NoticeKey } from './notices';
@@ -133,12 +133,14 @@ export function webAppRouter(options: WebAppOptions): Router {
   async function renderDashboard(res: Response, status: number, error?: FormError): Promise<void> {
     const s = stateOf(res);
     const base = ws(s.workspaceId!);
-    const [billing, wallet, spend] = await Promise.all([
+    const [billing, wallet, spend, autoTopUp] = await Promise.all([
       s.api.read<BillingView>(`${base}/billing`),
       s.api.read<WalletView>(`${base}/wallet?limit=20`),
       s.api.read<SpendOversight>(`${base}/spend-controls`),
+      // An engine without auto top-up answers 404: the form is still shown, and says so when used.
+      s.api.call<AutoTopUpView>('GET', `${base}/wallet/auto-top-up`).then((a) => (a.ok ? a.body : null)),
     ]);
-    send(res, status, dashboardPage(s.ctx, { billing, wallet, spend, error }));
+    send(res, status, dashboardPage(s.ctx, { billing, wallet, spend, autoTopUp, error }));
   }
 
   /** Signed in, or sent to the sign-in (or told there is none). */

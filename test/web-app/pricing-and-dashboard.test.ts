@@ -228,13 +228,21 @@ test('the dashboard: readiness with every failing reason, wallet balance against
   await amount.fill('25');
   await leavesForStripe(() => page.getByRole('button', { name: 'Continue to payment' }).click());
 
-  // Auto top-up: the route is not part of this engine yet; the form says so inline.
+  // Auto top-up: an amount the engine refuses is its problem, inline, nothing saved; then saved and shown.
   await page.goto(`${base}/app/dashboard`);
+  expect(await text('auto-top-up-status')).toContain('Not set up');
   await page.getByLabel('Threshold (USD)').fill('10');
+  await page.getByLabel('Amount to add (USD)').fill('1');
+  await page.getByRole('button', { name: 'Save auto top-up' }).click();
+  expect(await text('form-error-auto-top-up')).toMatch(/amount: /);
+  expect(await page.getByLabel('Amount to add (USD)').getAttribute('aria-invalid')).toBe('true');
+  await shot('09-dashboard-auto-top-up-error');
+  expect((await ctx.client.request<{ amountCents: number }>('GET', `/v1/workspaces/${workspaceId}/wallet/auto-top-up`)).body.amountCents).toBe(0);
   await page.getByLabel('Amount to add (USD)').fill('25');
   await page.getByRole('button', { name: 'Save auto top-up' }).click();
-  expect(await text('form-error-auto-top-up')).toContain('answered 404');
-  await shot('09-dashboard-auto-top-up-404');
+  await page.waitForURL(`${base}/app/dashboard?notice=auto-top-up-saved`);
+  expect(await text('auto-top-up-status')).toContain('On: below $10.00, add $25.00');
+  expect(await page.getByLabel('Amount to add (USD)').inputValue()).toBe('25.00');
 
   // Spend controls: a bad list is caught; the engine refuses a 0 cap; then a $1 cap that blocks, alerting at 50% and 80%.
   await page.getByLabel('Monthly cap (USD)').fill('0');

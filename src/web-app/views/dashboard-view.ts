@@ -1,7 +1,7 @@
 // The billing dashboard: production readiness with every failing reason, the
 // wallet (balance against the minimum, top-up, ledger), auto top-up settings
 // and, on Business, spend controls with the alerts fired this month.
-import type { BillingView, SpendOversight, WalletView } from '../engine-api';
+import type { AutoTopUpView, BillingView, SpendOversight, WalletView } from '../engine-api';
 import { centsToInput, formatDateTime, formatUsd } from '../format';
 import { html, type Markup } from '../html';
 import { csrfField, field, formErrorBox, formErrorFor, select, type FormError, type PageContext } from './components';
@@ -12,6 +12,8 @@ export interface DashboardModel {
   billing: BillingView;
   wallet: WalletView;
   spend: SpendOversight;
+  /** null: the engine has no auto top-up route. */
+  autoTopUp: AutoTopUpView | null;
   error?: FormError;
 }
 
@@ -75,18 +77,26 @@ function walletPanel(ctx: PageContext, w: WalletView, error?: FormError): Markup
   </section>`;
 }
 
-function autoTopUpPanel(ctx: PageContext, error?: FormError): Markup {
+function autoTopUpPanel(ctx: PageContext, current: AutoTopUpView | null, error?: FormError): Markup {
   const e = formErrorFor(error, 'auto-top-up');
+  const set = current !== null && (current.enabled || current.amountCents > 0);
+  const enabled = e ? e.values.enabled === 'on' : current ? current.enabled || !set : true;
   return html`<section class="panel" id="auto-top-up" aria-labelledby="auto-top-up-title">
     <h2 id="auto-top-up-title">Auto top-up</h2>
     <p>When a debit takes the balance below the threshold, the card saved at your first top-up is charged the amount. A declined charge turns auto top-up off.</p>
+    ${
+      current &&
+      html`<p data-testid="auto-top-up-status">${
+        set ? (current.enabled ? `On: below ${formatUsd(current.thresholdCents)}, add ${formatUsd(current.amountCents)}` : 'Off') : 'Not set up'
+      }${current.disabledReason && html` · turned off by the engine: ${current.disabledReason}`} · ${current.paymentMethodSaved ? 'a card is saved' : 'no card saved yet (the first top-up saves it)'} · ${current.chargesToday} of at most ${current.maxPerDay} charges today.</p>`
+    }
     ${formErrorBox(e)}
     <form method="post" action="/app/dashboard/auto-top-up" novalidate>
       ${csrfField(ctx)}
-      ${field({ form: 'auto-top-up', name: 'threshold', label: 'Threshold (USD)', inputmode: 'decimal', required: true, error: e })}
-      ${field({ form: 'auto-top-up', name: 'amount', label: 'Amount to add (USD)', inputmode: 'decimal', required: true, error: e })}
+      ${field({ form: 'auto-top-up', name: 'threshold', label: 'Threshold (USD)', inputmode: 'decimal', required: true, value: set ? centsToInput(current!.thresholdCents) : '', error: e })}
+      ${field({ form: 'auto-top-up', name: 'amount', label: 'Amount to add (USD)', inputmode: 'decimal', required: true, value: set ? centsToInput(current!.amountCents) : '', error: e })}
       <div class="field check">
-        <input id="auto-top-up-enabled" name="enabled" type="checkbox" value="on"${(e ? e.values.enabled === 'on' : true) ? html` checked` : ''}>
+        <input id="auto-top-up-enabled" name="enabled" type="checkbox" value="on"${enabled ? html` checked` : ''}>
         <label for="auto-top-up-enabled">Enabled</label>
       </div>
       <button type="submit">Save auto top-up</button>
@@ -137,7 +147,7 @@ export function dashboardPage(ctx: PageContext, m: DashboardModel): Markup {
     ${recoveryBanner(m.billing, ctx.nowMs)}
     ${readiness(m.billing)}
     ${walletPanel(ctx, m.wallet, m.error)}
-    ${autoTopUpPanel(ctx, m.error)}
+    ${autoTopUpPanel(ctx, m.autoTopUp, m.error)}
     ${spendPanel(ctx, m.spend, m.error)}`,
   );
 }
