@@ -160,9 +160,14 @@ export function createWalletLedgerActivities({
       if (!isSpendMonth(month)) throw invalid(`month must be "YYYY-MM", got ${JSON.stringify(month)}`);
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_RATING_LIMIT) throw invalid(`limit must be 1..${MAX_RATING_LIMIT}`);
       const nowMs = activityTime();
+      // The pass answers every nudge so far: ingestion signals again only for events this pass may not see.
+      // Committed on its own, BEFORE the pass: inside the pass's transaction the nudge row stayed locked
+      // until it committed, and every batch recorded meanwhile (its statement upserts that row) waited
+      // for the whole pass. A batch whose upsert came first holds the row until it commits, so this
+      // statement waits for it and the pass's read below sees its events; a batch after it opens a new
+      // request and signals (rated by the next pass, never stranded).
+      await prisma.$executeRaw`UPDATE wallet_nudge SET requested_at = NULL WHERE workspace_id = ${workspaceId} AND requested_at IS NOT NULL`;
       return prisma.$transaction(async (tx) => {
-        // The pass answers every nudge so far: ingestion signals again only for events this pass may not see.
-        await tx.$executeRaw`UPDATE wallet_nudge SET requested_at = NULL WHERE workspace_id = ${workspaceId}`;
         const balance = await lockBalance(tx, workspaceId);
         const selected = await tx.$queryRaw<UnratedRow[]>`
           SELECT seq, event_id, family, environment, quantity FROM usage_event

@@ -5,7 +5,10 @@ import type { UsageEvent } from '../../src/domain/usage';
 import { createPrisma, type PrismaClient } from '../../src/infra/prisma';
 import { NUDGE_STALE_AFTER_MS, recordUsage, withdrawNudge } from '../../src/metering/record-usage';
 import { createWalletLedgerActivities } from '../../activities/wallet-ledger';
+import { Client as PgClient } from 'pg';
 import { testPrisma, uniqueId } from '../support/db';
+import { eventually } from '../support/fake-activities';
+import { TEST_DATABASE_URL } from '../support/test-env';
 
 const prisma: PrismaClient = testPrisma();
 afterAll(() => prisma.$disconnect());
@@ -124,6 +127,50 @@ describe('rating requests (wallet_nudge): one signal per rating pass, not per ba
     const retry = await recordUsage(prisma, workspaceId, [usage('a')]);
     expect(retry).toMatchObject({ accepted: 0, duplicates: 1 });
     expect(retry.nudge).toBeInstanceOf(Date);
+  });
+
+  test('a batch recorded while a rating pass runs does not wait for the pass, and asks for the next one', async () => {
+    const workspaceId = uniqueId('ws');
+    await recordUsage(prisma, workspaceId, [usage('a')]);
+    await ledger.rateAndDebitUsage({ workspaceId, month });
+    await recordUsage(prisma, workspaceId, [usage('b')]);
+    // Hold the pass inside its transaction: another session keeps the wallet's balance row locked.
+    const holder = new PgClient({ connectionString: TEST_DATABASE_URL });
+    await holder.connect();
+    let pass: ReturnType<typeof ledger.rateAndDebitUsage> | undefined;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM wallet_balance WHERE workspace_id = $1 FOR UPDATE', [workspaceId]);
+      pass = ledger.rateAndDebitUsage({ workspaceId, month });
+      // Asked outside the holder's transaction (pg_stat_activity is a snapshot per transaction).
+      const waiting = async (statement: string) => {
+        const [{ n }] = await prisma.$queryRaw<{ n: bigint }[]>`
+          SELECT count(*) AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE ${`%${statement}%`}`;
+        return n > 0n;
+      };
+      await eventually(() => waiting('FROM wallet_balance WHERE workspace_id'), Boolean);
+      // Recorded meanwhile: it must not queue behind the pass (before the fix it waited on the nudge row
+      // the pass had updated inside its transaction, so `recorded` stayed pending until the pass committed).
+      let settled = false;
+      const recorded = recordUsage(prisma, workspaceId, [usage('c')]).finally(() => (settled = true));
+      const outcome = await eventually(
+        async () => (settled ? 'recorded' : (await waiting('INSERT INTO usage_event')) ? 'waits for the rating pass' : 'pending'),
+        (state) => state !== 'pending',
+      );
+      expect(outcome).toBe('recorded');
+      // The pass had answered the pending request before it started: this batch asks for the next pass.
+      expect((await recorded).nudge).toBeInstanceOf(Date);
+      await holder.query('COMMIT');
+      await expect(pass).resolves.toMatchObject({ ratedEvents: expect.any(Number) });
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await pass?.catch(() => undefined);
+    }
+    // Nothing stranded: the next pass rates whatever the held one did not see.
+    await ledger.rateAndDebitUsage({ workspaceId, month });
+    expect(await prisma.usageEvent.count({ where: { workspaceId, ratedAt: null } })).toBe(0);
   });
 
   test('a request left pending longer than NUDGE_STALE_AFTER_MS is assumed lost: the next batch asks again', async () => {
