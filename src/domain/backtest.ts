@@ -37,6 +37,8 @@ export const rateProposalSchema = z.strictObject({
     .partialRecord(z.enum(FAMILIES), unitPriceSchema, {
       error: (issue) => (issue.code === 'invalid_key' ? `is not a request family (one of ${FAMILIES.join(', ')})` : 'must be an object of cents per 1,000 requests by family'),
     })
+    // Only the families: additionalProperties false states what the partial record enforces.
+    .meta({ additionalProperties: false })
     .optional()
     .describe('Cents per 1,000 requests, per family'),
   plans: z
@@ -46,6 +48,7 @@ export const rateProposalSchema = z.strictObject({
           ? `has no list price to change (self-serve plans: ${PRICED_PLANS.join(', ')}; Enterprise prices are contracts, Essential is free)`
           : 'must be an object of { month?, year } prices in cents by plan',
     })
+    .meta({ additionalProperties: false })
     .optional()
     .describe('List prices in cents per billing period'),
 });
@@ -53,14 +56,14 @@ export type RateProposal = z.infer<typeof rateProposalSchema>;
 
 const isoDate = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with Z or an offset' });
 
-export const backtestRequestSchema = z
-  .strictObject({
+export const backtestRequestSchema = z.strictObject({
     rates: rateProposalSchema,
     from: isoDate.optional().describe('Usage that occurred at or after this time (default: all)'),
     to: isoDate.optional().describe('Usage that occurred before this time (default: all)'),
     workspaceId: workspaceIdSchema.optional().describe('Only this workspace'),
   })
-  .refine((r) => r.from === undefined || r.to === undefined || Date.parse(r.from) < Date.parse(r.to), { path: ['to'], message: 'must be later than from' });
+;
+// A window with to at or before from is empty (no usage is rated), not an error: JSON Schema cannot compare two fields, and the document states every rule.
 export type BacktestRequest = z.infer<typeof backtestRequestSchema>;
 
 const rated = z.object({

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'validation_failed',
   'unauthorized',
   'not_found',
+  'method_not_allowed',
   'not_purchasable',
   'sales_assisted',
   'subscription_active',

@@ -5,16 +5,13 @@
 import { z } from 'zod';
 import type { WorkspaceState } from './billing-state';
 import type { ErrorCode } from './errors';
+import { trimmedText } from './schemas';
 
-const reason = z.string('A reason is required').trim().min(3, 'A reason of at least 3 characters is required').max(500).describe('Why the operator does this (recorded in the audit trail)');
-const requestId = z
-  .string('A requestId is required')
-  .trim()
-  .min(1, 'A requestId is required')
-  .max(128)
-  .describe('Idempotency key of the action: a repeated request with it is recorded once');
+// Trimmed text as one pattern (trimmedText), so the document states exactly what is accepted.
+const reason = trimmedText(3, 500, 'A reason of at least 3 characters is required').describe('Why the operator does this (recorded in the audit trail)');
+const requestId = trimmedText(1, 128, 'A requestId is required').describe('Idempotency key of the action: a repeated request with it is recorded once');
 
-const actionShape = { reason, requestId, actor: z.string().trim().min(1).max(64).optional() };
+const actionShape = { reason, requestId, actor: trimmedText(1, 64, 'actor must be 1 to 64 characters').optional() };
 /** Over HTTP the request id may come from the Idempotency-Key header instead (or is drawn at random). */
 const bodyShape = {
   ...actionShape,
@@ -22,7 +19,8 @@ const bodyShape = {
 };
 const extendShape = {
   byMs: z.number().int().positive().max(90 * 86_400_000).optional().describe('Extend by this long from the later of the current end and now'),
-  untilMs: z.number().int().positive().optional().describe('New end (epoch ms)'),
+  // Bounded by the latest instant a JavaScript Date holds, so the document states the bound and the end is always a valid date.
+  untilMs: z.number().int().positive().max(8_640_000_000_000_000).optional().describe('New end (epoch ms)'),
 };
 const exactlyOneEnd = (r: { byMs?: number; untilMs?: number }) => (r.byMs === undefined) !== (r.untilMs === undefined);
 const exactlyOneEndError = { message: 'Give exactly one of byMs and untilMs', path: ['byMs'] };
@@ -34,7 +32,18 @@ export const operatorActionBodySchema = z.strictObject(bodyShape);
 
 export const extendGraceRequestSchema = z.strictObject({ ...actionShape, ...extendShape }).refine(exactlyOneEnd, exactlyOneEndError);
 export type ExtendGraceRequest = z.infer<typeof extendGraceRequestSchema>;
-export const extendGraceBodySchema = z.strictObject({ ...bodyShape, ...extendShape }).refine(exactlyOneEnd, exactlyOneEndError);
+/** The same rules as extendGraceBodySchema, as one object: its errors name the fields (byMs, reason, …). */
+export const extendGraceBodyRulesSchema = z.strictObject({ ...bodyShape, ...extendShape }).refine(exactlyOneEnd, exactlyOneEndError);
+/**
+ * Over HTTP: exactly one of byMs and untilMs, as a union of two strict objects
+ * (the document states it as it is: anyOf). It accepts what
+ * extendGraceBodyRulesSchema accepts; a refused body is explained by that one.
+ */
+export const extendGraceBodySchema = z
+  .union([
+    z.strictObject({ ...bodyShape, byMs: extendShape.byMs.unwrap() }),
+    z.strictObject({ ...bodyShape, untilMs: extendShape.untilMs.unwrap() }),
+  ], { error: exactlyOneEndError.message });
 
 export type OperatorDecision = { kind: 'ok'; state: WorkspaceState } | { kind: 'reject'; code: ErrorCode; message: string };
 

@@ -19,6 +19,34 @@ export const requestIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'reques
 /** A request as a workflow receives it: the validated body and the request id (absent in requests sent by older API versions). */
 const requestIdField = { requestId: requestIdSchema.optional() };
 
+/**
+ * An email address as the API accepts it, stated as one regular expression so
+ * the OpenAPI document says exactly what is accepted (JSON Schema's `email`
+ * format is RFC 5321's much wider grammar): dot-separated local words of
+ * letters, digits and _'+-, then a domain of letter-or-digit-led labels and a
+ * top-level domain of two or more letters.
+ */
+export const emailSchema = z
+  .string()
+  .max(254, 'must be at most 254 characters')
+  .regex(/^[A-Za-z0-9_'+-]+(?:\.[A-Za-z0-9_'+-]+)*@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/, 'Invalid email address');
+
+/** The characters String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator), spelled out so every regex engine reads them alike. */
+const TRIMMED = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/**
+ * Text whose trimmed length is min..max (min >= 1), as one pattern the
+ * document states, trimmed after validation. Surrounding whitespace is
+ * allowed and dropped; what is left starts and ends with a visible character.
+ */
+export function trimmedText(min: number, max: number, message: string) {
+  const middle = min === 1 ? `(?:[\\s\\S]{0,${max - 2}}[^${TRIMMED}])?` : `[\\s\\S]{${min - 2},${max - 2}}[^${TRIMMED}]`;
+  return z
+    .string(message)
+    .regex(new RegExp(`^[${TRIMMED}]*[^${TRIMMED}]${middle}[${TRIMMED}]*$`), message)
+    .transform((text) => text.trim());
+}
+
 const returnUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 export const checkoutRequestSchema = z.strictObject({
@@ -26,14 +54,14 @@ export const checkoutRequestSchema = z.strictObject({
   interval: z.enum(INTERVALS),
   successUrl: returnUrl,
   cancelUrl: returnUrl,
-  email: z.email().optional(),
+  email: emailSchema.optional(),
 });
 export type CheckoutRequest = z.infer<typeof checkoutRequestSchema>;
 export const checkoutCommandSchema = checkoutRequestSchema.extend(requestIdField);
 export type CheckoutCommand = z.infer<typeof checkoutCommandSchema>;
 
 export const guestCheckoutRequestSchema = z.strictObject({
-  email: z.email(),
+  email: emailSchema,
   planId: z.enum(PLAN_IDS),
   interval: z.enum(INTERVALS),
   successUrl: returnUrl,
@@ -46,7 +74,7 @@ export const guestCheckoutIdSchema = z.string().regex(/^gco_[0-9a-f]{32}$/, 'che
 
 export const claimRequestSchema = z.strictObject({
   workspaceId: workspaceIdSchema,
-  verifiedEmail: z.email().describe('The email the product app verified at sign-in'),
+  verifiedEmail: emailSchema.describe('The email the product app verified at sign-in'),
 });
 export type ClaimRequest = z.infer<typeof claimRequestSchema>;
 
@@ -55,19 +83,18 @@ export type ClaimRequest = z.infer<typeof claimRequestSchema>;
  * the email the app verified, or the ID token that proves it (required when
  * the engine verifies ID tokens itself: OIDC_ISSUER and OIDC_AUDIENCE set).
  */
-export const claimByEmailRequestSchema = z.union(
-  [
-    z.strictObject({ verifiedEmail: z.email().describe('The email the product app verified at sign-in (refused when OIDC is configured)') }),
-    z.strictObject({
-      idToken: z
-        .string()
-        .min(1)
-        .max(16_384)
-        .describe("An OpenID Connect ID token from OIDC_ISSUER for OIDC_AUDIENCE; its email (email_verified true) is the one used"),
-    }),
-  ],
-  { error: 'send exactly one of verifiedEmail or idToken' },
-);
+export const claimByVerifiedEmailSchema = z.strictObject({
+  verifiedEmail: emailSchema.describe('The email the product app verified at sign-in (refused when OIDC is configured)'),
+});
+export const claimByIdTokenSchema = z.strictObject({
+  idToken: z
+    .string()
+    .min(1)
+    .max(16_384)
+    .describe("An OpenID Connect ID token from OIDC_ISSUER for OIDC_AUDIENCE; its email (email_verified true) is the one used"),
+});
+/** Either form; which one a deployment takes depends on OIDC (the served document shows that one alone). */
+export const claimByEmailRequestSchema = z.union([claimByVerifiedEmailSchema, claimByIdTokenSchema], { error: 'send exactly one of verifiedEmail or idToken' });
 export type ClaimByEmailRequest = z.infer<typeof claimByEmailRequestSchema>;
 
 export const guestCheckoutListQuerySchema = z.object({
@@ -100,11 +127,24 @@ export const planChangePreviewRequestSchema = z.strictObject({
 
 export const planChangeRequestSchema = planChangePreviewRequestSchema.extend({
   /** The preview's proration date (epoch seconds), so the change bills what was shown. */
-  prorationDate: z.number().int().positive().optional(),
+  prorationDate: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type PlanChangeRequest = z.infer<typeof planChangeRequestSchema>;
 export const planChangeCommandSchema = planChangeRequestSchema.extend(requestIdField);
 export type PlanChangeCommand = z.infer<typeof planChangeCommandSchema>;
+
+const accessProjectId = z.string().min(1).max(128);
+/**
+ * GET /access's query as the document states it: projectId, or a free
+ * (non-production) environment, or both. OpenAPI cannot make one parameter
+ * required depending on another, so the query is documented as one exploded
+ * object parameter with this schema (anyOf); it accepts exactly what
+ * accessQuerySchema accepts (test/domain/schemas-errors.test.ts checks both agree).
+ */
+export const accessQueryDocumentSchema = z.union([
+  z.object({ projectId: accessProjectId.describe('The project sending the traffic'), environment: z.enum(ENVIRONMENTS).optional().describe('Default production') }),
+  z.object({ projectId: accessProjectId.optional(), environment: z.enum(ENVIRONMENTS).exclude(['production']).describe('A free environment: projectId may be omitted') }),
+]);
 
 export const accessQuerySchema = z
   .object({
@@ -130,7 +170,8 @@ const families = Object.keys(REQUEST_FAMILIES) as [RequestFamily, ...RequestFami
 
 /** Enterprise contract prices: cents per 1,000 requests for any of the request families. */
 export const contractPricesSchema = z.strictObject({
-  prices: z.partialRecord(z.enum(families), z.number().int().min(0).max(1_000_000)),
+  // Only the families: additionalProperties false states what the partial record enforces.
+  prices: z.partialRecord(z.enum(families), z.number().int().min(0).max(1_000_000)).meta({ additionalProperties: false }),
 });
 
 export const invoicingControlsSchema = z.discriminatedUnion('collectionMethod', [
@@ -146,7 +187,7 @@ export type InvoicingCommand = z.infer<typeof invoicingCommandSchema>;
 
 export const grantCreditRequestSchema = z.strictObject({
   amountCents: z.number().int().min(1).max(100_000_000),
-  reason: z.string().trim().min(3).max(500),
-  reference: z.string().trim().min(1).max(128).describe("The operator's reference (e.g. contract or ticket id): a repeated request with it grants once"),
-  actor: z.string().trim().min(1).max(64).optional().describe('Who grants (recorded in the audit trail); operator-api when absent'),
+  reason: trimmedText(3, 500, 'A reason of 3 to 500 characters is required'),
+  reference: trimmedText(1, 128, 'A reference of 1 to 128 characters is required').describe("The operator's reference (e.g. contract or ticket id): a repeated request with it grants once"),
+  actor: trimmedText(1, 64, 'actor must be 1 to 64 characters').optional().describe('Who grants (recorded in the audit trail); operator-api when absent'),
 });

@@ -9,7 +9,8 @@ export const spendControlsSchema = z.strictObject({
   alertThresholdsPercent: z
     .array(z.number().int().min(1).max(100))
     .max(10)
-    .refine((list) => new Set(list).size === list.length, 'thresholds must be distinct'),
+    .refine((list) => new Set(list).size === list.length, 'thresholds must be distinct')
+    .meta({ uniqueItems: true }),
   action: z.enum(['alert', 'block']),
 });
 export type SpendControls = z.infer<typeof spendControlsSchema>;

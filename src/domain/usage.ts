@@ -22,8 +22,9 @@ export const MAX_USAGE_QUANTITY = 1_000_000_000_000;
 const FAMILY_IDS = Object.keys(REQUEST_FAMILIES) as [RequestFamily, ...RequestFamily[]];
 
 export const usageEventSchema = z.strictObject({
-  id: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  projectId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
+  // PostgreSQL text cannot hold NUL: refused here (400, documented) instead of failing the insert (was a 503 the fuzzer found).
+  id: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[^\u0000]*$/, 'must not contain NUL characters'),
+  projectId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters').regex(/^[^\u0000]*$/, 'must not contain NUL characters'),
   family: z.enum(FAMILY_IDS, { error: `must be one of ${FAMILY_IDS.join(', ')}` }),
   environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(', ')}` }),
   /** Number of requests. */

@@ -1,6 +1,7 @@
 // The wallet as the read paths see it: the balance the ledger keeps in
 // wallet_balance (0 for a workspace that never had an entry), and the
 // ledger's entries, newest first, paged by entry id.
+import { z } from 'zod';
 import type { PrismaClient, WalletEntry } from '@prisma/client';
 import { DomainError, ValidationError } from '../domain/errors';
 import type { WalletSnapshot } from '../domain/projection';
@@ -22,11 +23,19 @@ export interface WalletLedgerPage {
 }
 
 export const DEFAULT_LEDGER_PAGE = 20;
-const MAX_LEDGER_PAGE = 100;
+export const MAX_LEDGER_PAGE = 100;
 const CURSOR = /^[1-9][0-9]{0,18}$/;
 const MAX_ENTRY_ID = 2n ** 63n - 1n;
+/** A ledger cursor (an entry id) as the API documents it; one above every possible id reads from the newest entry. */
+export const ledgerCursorSchema = z.string().regex(CURSOR, 'must be a cursor from a previous page (1 to 19 digits)');
 
-const isCursor = (value: string) => CURSOR.test(value) && BigInt(value) <= MAX_ENTRY_ID;
+const isCursor = (value: string) => CURSOR.test(value);
+
+/** GET /v1/workspaces/{workspaceId}/wallet's query (the API validates with it; the document shows it). */
+export const ledgerQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_LEDGER_PAGE).optional().describe(`Entries per page (default ${DEFAULT_LEDGER_PAGE})`),
+  before: ledgerCursorSchema.optional().describe('nextCursor of the previous page'),
+});
 
 function unavailable(err: unknown): DomainError {
   return new DomainError('database_unavailable', 'The wallet could not be read; try again.', {
@@ -71,7 +80,8 @@ export async function readWalletLedger(
   let rows: WalletEntry[];
   try {
     rows = await prisma.walletEntry.findMany({
-      where: { workspaceId, ...(before !== undefined && { id: { lt: BigInt(before) } }) },
+      // Every id is below a cursor past the largest bigint: no bound then (PostgreSQL could not compare with it).
+      where: { workspaceId, ...(before !== undefined && BigInt(before) <= MAX_ENTRY_ID && { id: { lt: BigInt(before) } }) },
       orderBy: { id: 'desc' },
       take: limit + 1,
     });

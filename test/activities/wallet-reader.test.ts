@@ -61,11 +61,15 @@ test.each([
   ['limit 101', { limit: 101 }, 'query.limit'],
   ['a fractional limit', { limit: 2.5 }, 'query.limit'],
   ['a cursor that is not an id', { before: 'abc' }, 'query.before'],
-  ['a cursor beyond bigint', { before: '9223372036854775808' }, 'query.before'],
+  ['a cursor of 20 digits', { before: '12345678901234567890' }, 'query.before'],
 ])('readWalletLedger rejects %s', async (_what, options, path) => {
   const failure = await readWalletLedger(prisma, uniqueId('ws'), options).catch((err: unknown) => err);
   expect(failure).toBeInstanceOf(ValidationError);
   expect((failure as ValidationError).fields).toEqual([expect.objectContaining({ path })]);
+});
+
+test('a cursor beyond bigint (19 digits, as the document allows) reads from the newest entry', async () => {
+  await expect(readWalletLedger(prisma, uniqueId('ws'), { before: '9223372036854775808' })).resolves.toEqual({ entries: [], nextCursor: null });
 });
 
 test('an unreachable database is database_unavailable', async () => {

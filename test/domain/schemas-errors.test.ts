@@ -1,5 +1,5 @@
 import { DomainError, ERROR_CODES, ValidationError, isErrorCode } from '../../src/domain/errors';
-import { checkoutRequestSchema, workspaceIdSchema } from '../../src/domain/schemas';
+import { accessQueryDocumentSchema, accessQuerySchema, checkoutRequestSchema, emailSchema, trimmedText, workspaceIdSchema } from '../../src/domain/schemas';
 
 describe('workspaceIdSchema', () => {
   it.each(['ws_1', 'a', 'A-b_c-9', 'x'.repeat(64)])('accepts %j', (id) => {
@@ -67,5 +67,38 @@ describe('errors', () => {
     expect(err.fields).toEqual(fields);
     expect(err.details).toEqual({ errors: fields });
     expect(err.message).toBe('The request is invalid.');
+  });
+});
+
+describe('rules the OpenAPI document states exactly (test/contract fuzzes them against the API)', () => {
+  it('accessQueryDocumentSchema (the documented query) accepts exactly what accessQuerySchema (the validator) accepts', () => {
+    const projectIds = [undefined, '', 'p', 'x'.repeat(128), 'x'.repeat(129)];
+    const environments = [undefined, 'production', 'sandbox', 'staging', 'console', 'moon'];
+    for (const projectId of projectIds) {
+      for (const environment of environments) {
+        const query = { ...(projectId !== undefined && { projectId }), ...(environment !== undefined && { environment }), other: '1' };
+        expect({ query, documented: accessQueryDocumentSchema.safeParse(query).success }).toEqual({ query, documented: accessQuerySchema.safeParse(query).success });
+      }
+    }
+    expect(accessQuerySchema.safeParse({ environment: 'production' }).success).toBe(false);
+    expect(accessQuerySchema.safeParse({ environment: 'sandbox' }).success).toBe(true);
+  });
+
+  it('trimmedText: the pattern bounds the trimmed length, and the value is trimmed', () => {
+    const reason = trimmedText(3, 10, 'reason');
+    expect(reason.parse('  abc \n')).toBe('abc');
+    expect(reason.parse('a b')).toBe('a b');
+    for (const refused of ['', '   ', 'ab', ' ab ', '\u00a0ab\u00a0', 'abcdefghijk', ' abcdefghijk ']) expect(reason.safeParse(refused).success).toBe(false);
+    expect(reason.parse('abcdefghij')).toBe('abcdefghij');
+    const one = trimmedText(1, 3, 'one');
+    expect(['a', ' a ', 'abc'].map((t) => one.safeParse(t).success)).toEqual([true, true, true]);
+    expect(['', ' ', 'abcd'].map((t) => one.safeParse(t).success)).toEqual([false, false, false]);
+  });
+
+  it('emailSchema is one pattern: what JSON Schema calls an email but the API does not take is refused by the pattern', () => {
+    for (const ok of ['a@example.com', "o'brien+tag@mail.example.co", 'a.b_c-d@x-y.example']) expect(emailSchema.safeParse(ok).success).toBe(true);
+    for (const refused of ['f%i@n2.7.info', '.a@example.com', 'a..b@example.com', 'a@example', 'a@-x.example.c0', '"quoted"@example.com']) {
+      expect(emailSchema.safeParse(refused).success).toBe(false);
+    }
   });
 });

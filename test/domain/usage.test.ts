@@ -172,3 +172,12 @@ describe('firstOccurrences', () => {
     );
   });
 });
+
+test('a NUL character in an event id or projectId is refused (PostgreSQL text cannot store it; it was a 503)', () => {
+  const event = { id: 'e1', projectId: 'p1', family: 'waf', environment: 'production', quantity: 1, occurredAt: '2026-01-01T00:00:00Z' };
+  for (const bad of [{ ...event, id: 'e\u0000' }, { ...event, projectId: '\u0000p' }]) {
+    const result = validateUsageBatch({ events: [bad] });
+    expect(result.ok).toBe(false);
+  }
+  expect(validateUsageBatch({ events: [event] }).ok).toBe(true);
+});

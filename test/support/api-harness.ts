@@ -7,11 +7,12 @@ import { Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import { createActivities } from '../../activities';
 import { createAccessService, type AccessService } from '../../src/access/access-service';
+import { createAccessChangeHub, type AccessChangeHub } from '../../src/access/change-hub';
 import { createApp } from '../../src/api/app';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/infra/logger';
 import { createStripeClient } from '../../src/infra/stripe-client';
-import type { PrismaClient } from '../../src/infra/prisma';
+import { createPrisma, type PrismaClient } from '../../src/infra/prisma';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import type { NotificationDispatcher } from '../../src/notifications/dispatcher';
 import { notificationDispatcherFrom, outboxFrom, settingsFrom } from '../../src/worker';
@@ -44,10 +45,17 @@ export interface ApiHarness {
 export async function startApiHarness(
   taskQueue: string,
   overrides: Record<string, string> = {},
-  options: { notificationsOf?: string } = {},
+  options: {
+    notificationsOf?: string;
+    /** Serve GET /v1/access/changes (else it answers 503). */
+    changeStream?: boolean;
+    /** Another database than the test database (a scratch one, migrated). */
+    databaseUrl?: string;
+  } = {},
 ): Promise<ApiHarness> {
-  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, ...overrides });
-  const prisma = testPrisma();
+  const databaseUrl = options.databaseUrl ?? TEST_DATABASE_URL;
+  const config = testConfig({ TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl, ...overrides });
+  const prisma = options.databaseUrl === undefined ? testPrisma() : createPrisma(databaseUrl, 4);
   const stripe = createStripeClient(config.STRIPE_SECRET_KEY, config.STRIPE_API_URL);
   const env = await timeSkippingEnv();
   const workspaces = new WorkspaceClient(env.client, taskQueue);
@@ -59,7 +67,7 @@ export async function startApiHarness(
   });
   const running = worker.run();
   const log = createLogger('silent');
-  const access = createAccessService({ prisma, databaseUrl: TEST_DATABASE_URL, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
+  const access = createAccessService({ prisma, databaseUrl, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
   await access.start();
   if (config.OUTBOUND_WEBHOOK_URL && options.notificationsOf === undefined) {
     throw new Error('startApiHarness: with OUTBOUND_WEBHOOK_URL, name the workspace id prefix whose notifications this harness sends (notificationsOf)');
@@ -67,9 +75,14 @@ export async function startApiHarness(
   const notifications = notificationDispatcherFrom(config, prisma, { scope: { workspaceIdPrefix: options.notificationsOf } });
   await notifications?.start();
   // Short retry delays: a test that takes Temporal away sees the relay catch up quickly once it is back.
-  const relay = createWebhookRelay({ databaseUrl: TEST_DATABASE_URL, taskQueue, workspaces, retryMinMs: 50, retryMaxMs: 1_000, leaderRetryMs: 500 });
+  const relay = createWebhookRelay({ databaseUrl, taskQueue, workspaces, retryMinMs: 50, retryMaxMs: 1_000, leaderRetryMs: 500 });
   await relay.start();
-  const app = createApp({ prisma, stripe, workspaces, access, log, config, webhookRelay: relay });
+  let changes: AccessChangeHub | undefined;
+  if (options.changeStream) {
+    changes = createAccessChangeHub({ prisma, access, walletMinimumCents: config.WALLET_MINIMUM_CENTS });
+    changes.start();
+  }
+  const app = createApp({ prisma, stripe, workspaces, access, log, config, webhookRelay: relay, changes });
   const deadConnections: Connection[] = [];
   return {
     app,
@@ -87,6 +100,7 @@ export async function startApiHarness(
       return createApp({ prisma, stripe, workspaces: unreachable, access, log, config });
     },
     async close() {
+      changes?.stop();
       await notifications?.stop();
       await relay.stop();
       worker.shutdown();

@@ -7,7 +7,7 @@
 // a redelivery (a new round of attempts with the same webhook-id).
 import { Router } from 'express';
 import { z } from 'zod';
-import { extendGraceBodySchema, operatorActionBodySchema } from '../../domain/operator-actions';
+import { extendGraceBodyRulesSchema, extendGraceBodySchema, operatorActionBodySchema } from '../../domain/operator-actions';
 import { contractPricesSchema, grantCreditRequestSchema, invoicingControlsSchema, workspaceIdSchema } from '../../domain/schemas';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import type { idempotency } from '../idempotency';
@@ -98,7 +98,10 @@ export function operatorRouter(deps: { workspaces: OperatorWorkspaces; prisma: P
     '/workspaces/:workspaceId/grace/extend',
     deps.idempotent(async (req, ctx) => {
       const { workspaceId } = parseInput(params, req.params, 'params');
-      const request = parseInput(extendGraceBodySchema, req.body ?? {}, 'body');
+      const body: unknown = req.body ?? {};
+      // Validated by the documented union; a refusal is explained field by field by the same rules as one object.
+      if (!extendGraceBodySchema.safeParse(body).success) parseInput(extendGraceBodyRulesSchema, body, 'body');
+      const request = parseInput(extendGraceBodySchema, body, 'body');
       return { status: 200, body: await deps.workspaces.extendGrace(workspaceId, action(request, ctx.requestId)) };
     }),
   );

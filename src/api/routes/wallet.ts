@@ -12,17 +12,13 @@ import { spendControlsSchema } from '../../domain/spend-rules';
 import { validateUsageBatch } from '../../domain/usage';
 import { recordUsage, withdrawNudge } from '../../metering/record-usage';
 import { readSpendOversight } from '../../read-model/spend-oversight-reader';
-import { readWallet, readWalletLedger } from '../../read-model/wallet-reader';
+import { ledgerQuerySchema, readWallet, readWalletLedger } from '../../read-model/wallet-reader';
 import { readAutoTopUp, saveAutoTopUpSettings } from '../../wallet/auto-top-up-settings';
 import type { WorkspaceClient } from '../../temporal/workspace-client';
 import type { idempotency } from '../idempotency';
 import { parseInput } from '../validate';
 
 const params = z.object({ workspaceId: workspaceIdSchema });
-const ledgerQuery = z.object({
-  limit: z.coerce.number().int().optional(),
-  before: z.string().optional(),
-});
 
 export interface WalletRouteDeps {
   prisma: PrismaClient;
@@ -61,7 +57,7 @@ export function walletRouter(deps: WalletRouteDeps): Router {
 
   router.get('/workspaces/:workspaceId/wallet', async (req, res) => {
     const { workspaceId } = parseInput(params, req.params, 'params');
-    const query = parseInput(ledgerQuery, req.query, 'query');
+    const query = parseInput(ledgerQuerySchema, req.query, 'query');
     const [wallet, ledger] = await Promise.all([
       readWallet(deps.prisma, workspaceId, deps.walletMinimumCents),
       readWalletLedger(deps.prisma, workspaceId, query),
