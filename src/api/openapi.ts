@@ -374,7 +374,7 @@ export function openApiDocument(options: DocumentOptions = {}) {
       409: problem(reused),
     },
   });
-  registry.registerPath({
+  registerPath({
     method: 'get',
     path: '/v1/workspaces/{workspaceId}/wallet/auto-top-up',
     summary: 'Auto top-up settings, whether a card is saved, why the engine turned it off, and charges today',
@@ -382,7 +382,7 @@ export function openApiDocument(options: DocumentOptions = {}) {
     request: { params: workspace },
     responses: { 200: json(autoTopUpViewSchema, 'Never set: enabled false with zeros'), 400: problem('Invalid workspace id'), 401: problem('Missing or wrong token') },
   });
-  registry.registerPath({
+  registerPath({
     method: 'put',
     path: '/v1/workspaces/{workspaceId}/spend-controls',
     summary: 'Business team spend controls: monthly cap, alert thresholds, alert or block at the cap',
