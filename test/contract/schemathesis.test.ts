@@ -31,6 +31,10 @@ function schemathesisArgs(baseUrl: string, token: string): string[] {
     process.env.CONTRACT_FUZZ_MAX_EXAMPLES ?? '10',
     '--workers',
     '1',
+    // Writes wait for their workflow (up to 60 s before the API answers 503): on a loaded
+    // 2-core CI machine an operator write can take longer than schemathesis' 10 s default.
+    '--request-timeout',
+    '75',
     '--no-color',
     ...(process.env.CONTRACT_FUZZ_SEED ? ['--seed', process.env.CONTRACT_FUZZ_SEED] : []),
   ];
