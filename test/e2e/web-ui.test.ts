@@ -5,34 +5,17 @@
 //
 // Chromium comes from `npm run setup` (apt-get install chromium) or
 // CHROMIUM_PATH. Without it this test fails, it does not skip.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/dev-servers';
 import { searchAttributes } from '../../workflows/definitions';
+import { launchChromium, type LaunchedBrowser } from '../support/chromium';
 import { uniqueId } from '../support/db';
-
-/** CHROMIUM_PATH, else Debian's `chromium` on PATH; a clear error when neither exists. */
-function chromiumPath(): string {
-  const override = process.env.CHROMIUM_PATH;
-  if (override) {
-    if (!existsSync(override)) throw new Error(`CHROMIUM_PATH=${override} does not exist`);
-    return override;
-  }
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium is not installed: run `npm run setup` (apt-get install chromium) or set CHROMIUM_PATH');
-  }
-}
 
 let temporal: TemporalDevServer;
 let connection: Connection;
-let context: BrowserContext | undefined;
-let profileDir: string | undefined;
+let browser: LaunchedBrowser | undefined;
 
 beforeAll(async () => {
   temporal = await startTemporalDevServer({ headless: false });
@@ -40,14 +23,12 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await connection?.close();
   await temporal?.stop();
 });
 
 test('the Web UI finds a workspace workflow by a search-attribute query', async () => {
-  const executablePath = chromiumPath();
   expect(temporal.uiUrl).toBeDefined();
 
   const workspaceId = uniqueId('ws-ui');
@@ -67,22 +48,8 @@ test('the Web UI finds a workspace workflow by a search-attribute query', async 
     });
   }
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'web-ui-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-    viewport: { width: 1400, height: 900 },
-  });
+  browser = await launchChromium({ width: 1400, height: 900 });
+  const { context } = browser;
   const page = context.pages()[0] ?? (await context.newPage());
   const query = `WorkspaceId = '${workspaceId}'`;
   const url = `${temporal.uiUrl}/namespaces/${temporal.namespace}/workflows?query=${encodeURIComponent(query)}`;
