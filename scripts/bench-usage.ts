@@ -43,8 +43,9 @@ import { temporal as proto } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { walletWorkflowIdFor } from '../workflows/wallet-definitions';
 import { projectRoot } from './lib/binaries';
+import { startBenchEngine } from './lib/bench-engine';
 import { BENCH_DATABASE_URL, ensureSchema } from './lib/bench-database';
-import { freePort, spawnManaged, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
+import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
 import { BATCH_SIZE, expectedUsage, type ExpectedUsage } from './lib/usage-batches';
 import { checkExactDebit, readWalletObservations } from './lib/usage-debit-check';
 import type { UsageLoaderResult, UsageLoaderSpec } from './bench-usage-loader';
@@ -150,27 +151,6 @@ async function walletRuns(client: Client, workspaceId: string): Promise<{ chain:
   return { chain, listed };
 }
 
-function startEngine(temporal: TemporalDevServer, port: number): { api: ManagedProcess; worker: ManagedProcess } {
-  const env = {
-    ...process.env,
-    ...SECRETS,
-    DATABASE_URL: BENCH_DATABASE_URL,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-    STRIPE_API_URL: 'http://127.0.0.1:1',
-    RECONCILIATION_SCHEDULE: 'off',
-    PORT: String(port),
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
-  };
-  const run = (name: string, argv: string[], extra: Record<string, string> = {}) =>
-    spawnManaged(name, process.execPath, argv, { env: { ...env, ...extra }, cwd: projectRoot, output: 'quiet' });
-  return {
-    // As `npm run start:api` and `npm run start:worker` run them.
-    api: run('api', ['--max-semi-space-size=32', '--import', 'tsx', 'src/server.ts']),
-    worker: run('worker', ['--import', 'tsx', 'src/worker.ts'], { METRICS_ENABLED: 'false' }),
-  };
-}
-
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '—');
 const row = (name: string, batchesPerSecond: number, eventsPerSecond: number, p50: number, p99: number, note = '') =>
   `${name.padEnd(44)} ${fmt(batchesPerSecond).padStart(9)} ${fmt(eventsPerSecond, 0).padStart(9)} ${fmt(p50).padStart(8)} ${fmt(p99).padStart(8)}  ${note}`;
@@ -199,7 +179,7 @@ async function main(): Promise<void> {
   try {
     temporal = await startTemporalDevServer({ headless: true, logLevel: 'error' });
     const port = await freePort();
-    processes = startEngine(temporal, port);
+    processes = startBenchEngine({ temporal, port, taskQueue: TASK_QUEUE, secrets: SECRETS });
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000, process: processes.api, what: 'API', accept: (s) => s === 200 });
     connection = await Connection.connect({ address: temporal.address });

@@ -37,10 +37,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { projectRoot } from './lib/binaries';
-import { freePort, spawnManaged, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
+import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
 import { readWorkflowHistory } from '../src/temporal/workflow-history';
 import { stateQuery, stripeFactSignal, workflowIdFor } from '../workflows/definitions';
 import type { WorkspaceState } from '../src/domain/billing-state';
+import { startBenchEngine } from './lib/bench-engine';
 import { BENCH_DATABASE_URL, bounded, ensureSchema } from './lib/bench-database';
 import { eventPayload, subscriptionObject } from './lib/stripe-payloads';
 import type { LoaderResult, LoaderSpec } from './bench-webhooks-loader';
@@ -242,27 +243,6 @@ async function checkWebhookRows(pg: PgClient, t: Target): Promise<string[]> {
   return problems;
 }
 
-function startEngine(temporal: TemporalDevServer, port: number): { api: ManagedProcess; worker: ManagedProcess } {
-  const env = {
-    ...process.env,
-    ...SECRETS,
-    DATABASE_URL: BENCH_DATABASE_URL,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-    STRIPE_API_URL: 'http://127.0.0.1:1',
-    RECONCILIATION_SCHEDULE: 'off',
-    PORT: String(port),
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn',
-  };
-  const run = (name: string, args: string[], extra: Record<string, string> = {}) =>
-    spawnManaged(name, process.execPath, args, { env: { ...env, ...extra }, cwd: projectRoot, output: 'quiet' });
-  return {
-    // As `npm run start:api` and `npm run start:worker` run them.
-    api: run('api', ['--max-semi-space-size=32', '--import', 'tsx', 'src/server.ts']),
-    worker: run('worker', ['--import', 'tsx', 'src/worker.ts'], { METRICS_ENABLED: 'false' }),
-  };
-}
-
 async function main(): Promise<void> {
   await ensureSchema();
   const pg = new PgClient({ connectionString: BENCH_DATABASE_URL });
@@ -278,7 +258,7 @@ async function main(): Promise<void> {
   try {
     temporal = await startTemporalDevServer({ headless: true, logLevel: 'error' });
     const port = await freePort();
-    processes = startEngine(temporal, port);
+    processes = startBenchEngine({ temporal, port, taskQueue: TASK_QUEUE, secrets: SECRETS });
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000, process: processes.api, what: 'API', accept: (s) => s === 200 });
     connection = await Connection.connect({ address: temporal.address });
