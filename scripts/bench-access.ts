@@ -21,7 +21,6 @@
 // BENCH_DATABASE_URL (default: TEST_DATABASE_URL, else the local billing_test
 // database; pending migrations are applied). The seeded workspace is removed
 // at the end.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -33,7 +32,7 @@ import express from 'express';
 import { createAccessService } from '../src/access/access-service';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
-import { projectRoot } from './lib/binaries';
+import { runLoaderProcess } from './lib/loader-process';
 import { createLogger } from '../src/infra/logger';
 import { createPrisma } from '../src/infra/prisma';
 import { createStripeClient } from '../src/infra/stripe-client';
@@ -77,28 +76,8 @@ function close(server: Server): Promise<void> {
 /** One measured (or warm-up) run from a second process. */
 function load(url: string, seconds: number, headers: Record<string, string>): Promise<Figures> {
   const spec = JSON.stringify({ url, seconds, connections: CONNECTIONS, headers });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench-access-loader.ts'), spec], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    // Bounded: the run plus a generous margin, then it is stopped.
-    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      if (code !== 0) return reject(new Error(`the loader exited with ${code}: ${err.trim()}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Figures);
-      } catch (e) {
-        reject(new Error(`the loader printed no result: ${String(e)}\n${out}\n${err}`));
-      }
-    });
-  });
+  // Bounded: the run plus a generous margin, then it is stopped.
+  return runLoaderProcess<Figures>(path.join(__dirname, 'bench-access-loader.ts'), spec, { timeoutMs: (seconds + 30) * 1000 });
 }
 
 interface GcFigures {

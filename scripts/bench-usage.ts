@@ -32,7 +32,6 @@
 // BENCH_DATABASE_URL (default TEST_DATABASE_URL, else the local billing_test
 // database; pending migrations are applied). The rows it wrote are removed at
 // the end.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -42,7 +41,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { walletWorkflowIdFor } from '../workflows/wallet-definitions';
-import { projectRoot } from './lib/binaries';
+import { runLoaderProcess } from './lib/loader-process';
 import { startBenchEngine } from './lib/bench-engine';
 import { BENCH_DATABASE_URL, ensureSchema } from './lib/bench-database';
 import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
@@ -87,23 +86,7 @@ let specCount = 0;
 function runLoader(spec: UsageLoaderSpec): Promise<UsageLoaderResult> {
   const file = path.join(tmp, `spec-${specCount++}.json`);
   writeFileSync(file, JSON.stringify(spec));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench-usage-loader.ts'), file], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`the loader exited with ${code}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as UsageLoaderResult);
-      } catch (e) {
-        reject(new Error(`the loader printed no result: ${String(e)}\n${out}`));
-      }
-    });
-  });
+  return runLoaderProcess<UsageLoaderResult>(path.join(__dirname, 'bench-usage-loader.ts'), file, { stderr: 'inherit' });
 }
 
 /** Waits until every event of these workspaces is rated; returns when the last one was. */

@@ -29,14 +29,13 @@
 // BENCH_REDELIVER_PERCENT (default 5, 0–100), BENCH_DATABASE_URL (default
 // TEST_DATABASE_URL, else the local billing_test database; pending
 // migrations are applied). The rows it wrote are removed at the end.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { projectRoot } from './lib/binaries';
+import { runLoaderProcess } from './lib/loader-process';
 import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
 import { readWorkflowHistory } from '../src/temporal/workflow-history';
 import { stateQuery, stripeFactSignal, workflowIdFor } from '../workflows/definitions';
@@ -108,32 +107,12 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'bench-webhooks-'));
 let specCount = 0;
 
 /** One loader run in a separate process. */
-function runLoader(spec: LoaderSpec): Promise<LoaderResult> {
+async function runLoader(spec: LoaderSpec): Promise<LoaderResult> {
   const file = path.join(tmp, `spec-${specCount++}.json`);
   writeFileSync(file, JSON.stringify(spec));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench-webhooks-loader.ts'), file], {
-      cwd: projectRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const guard = setTimeout(() => child.kill('SIGKILL'), 600_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      if (code !== 0) return reject(new Error(`the loader exited with ${code}: ${err.trim()}`));
-      try {
-        const result = JSON.parse(out.trim().split('\n').pop() ?? '') as LoaderResult;
-        if (result.failures > 0) return reject(new Error(`${result.failures} of ${result.sent} sends failed; first: ${result.firstFailure}`));
-        resolve(result);
-      } catch (e) {
-        reject(new Error(`the loader printed no result: ${String(e)}\n${out}\n${err}`));
-      }
-    });
-  });
+  const result = await runLoaderProcess<LoaderResult>(path.join(__dirname, 'bench-webhooks-loader.ts'), file, { timeoutMs: 600_000 });
+  if (result.failures > 0) throw new Error(`${result.failures} of ${result.sent} sends failed; first: ${result.firstFailure}`);
+  return result;
 }
 
 /** Waits until every workspace's projection shows the period end of its last event; returns their versions. */
