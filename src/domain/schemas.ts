@@ -31,19 +31,29 @@ export const emailSchema = z
   .max(254, 'must be at most 254 characters')
   .regex(/^[A-Za-z0-9_'+-]+(?:\.[A-Za-z0-9_'+-]+)*@(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+[A-Za-z]{2,}$/, 'Invalid email address');
 
+/**
+ * PostgreSQL text cannot hold NUL (U+0000): every string the engine may store
+ * refuses it in its documented pattern (a 400), instead of failing the insert
+ * inside an activity that then retries until the request times out (a 503).
+ */
+export const NO_NUL = /^[^\u0000]*$/;
+export const NO_NUL_MESSAGE = 'must not contain NUL characters';
+
 /** The characters String.prototype.trim removes (ECMAScript WhiteSpace and LineTerminator), spelled out so every regex engine reads them alike. */
 const TRIMMED = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
 
 /**
- * Text whose trimmed length is min..max (min >= 1), as one pattern the
- * document states, trimmed after validation. Surrounding whitespace is
+ * Text without NUL whose trimmed length is min..max (min >= 1), as patterns
+ * the document states, trimmed after validation. Surrounding whitespace is
  * allowed and dropped; what is left starts and ends with a visible character.
  */
 export function trimmedText(min: number, max: number, message: string) {
-  const middle = min === 1 ? `(?:[\\s\\S]{0,${max - 2}}[^${TRIMMED}])?` : `[\\s\\S]{${min - 2},${max - 2}}[^${TRIMMED}]`;
+  const visible = `[^\\u0000${TRIMMED}]`;
+  const middle = min === 1 ? `(?:[^\\u0000]{0,${max - 2}}${visible})?` : `[^\\u0000]{${min - 2},${max - 2}}${visible}`;
+  // One pattern (a second one would not reach the document), with the message naming what is wrong.
   return z
     .string(message)
-    .regex(new RegExp(`^[${TRIMMED}]*[^${TRIMMED}]${middle}[${TRIMMED}]*$`), message)
+    .regex(new RegExp(`^[${TRIMMED}]*${visible}${middle}[${TRIMMED}]*$`), { error: (issue) => (typeof issue.input === 'string' && !NO_NUL.test(issue.input) ? NO_NUL_MESSAGE : message) })
     .transform((text) => text.trim());
 }
 
@@ -133,7 +143,7 @@ export type PlanChangeRequest = z.infer<typeof planChangeRequestSchema>;
 export const planChangeCommandSchema = planChangeRequestSchema.extend(requestIdField);
 export type PlanChangeCommand = z.infer<typeof planChangeCommandSchema>;
 
-const accessProjectId = z.string().min(1).max(128);
+const accessProjectId = z.string().min(1).max(128).regex(NO_NUL, NO_NUL_MESSAGE);
 /**
  * GET /access's query as the document states it: projectId, or a free
  * (non-production) environment, or both. OpenAPI cannot make one parameter
@@ -148,7 +158,7 @@ export const accessQueryDocumentSchema = z.union([
 
 export const accessQuerySchema = z
   .object({
-    projectId: z.string().min(1).max(128).optional().describe('Required when environment is production'),
+    projectId: accessProjectId.optional().describe('Required when environment is production'),
     environment: z.enum(ENVIRONMENTS).default('production'),
   })
   .refine((q) => q.environment !== 'production' || q.projectId !== undefined, {

@@ -151,6 +151,21 @@ describe('validation', () => {
       expect({ limit, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ limit, status: 400, paths: ['query.limit'] });
     }
   });
+
+  test('credits: a NUL character in reason, reference or actor is 400 naming it (PostgreSQL text cannot hold it; the grant hung until a 503)', async () => {
+    const workspaceId = uniqueId('ws');
+    const cases: [string, object][] = [
+      ['body.reason', { reason: 'goodwill \u0000 credit', reference: uniqueId('ref') }],
+      ['body.reference', { reason: 'goodwill credit', reference: 'ticket\u0000' }],
+      ['body.actor', { reason: 'goodwill credit', reference: uniqueId('ref'), actor: '\u0000' }],
+    ];
+    for (const [path, body] of cases) {
+      const res = await post(`/workspaces/${workspaceId}/credits`, { amountCents: 100, ...body }, { ...operator, 'Idempotency-Key': uniqueId('key') });
+      expect({ path, status: res.status, errors: res.body.errors }).toEqual({ path, status: 400, errors: [{ path, message: 'must not contain NUL characters' }] });
+    }
+    expect(await audits(workspaceId)).toEqual([]);
+    expect(await h.prisma.walletEntry.count({ where: { workspaceId } })).toBe(0);
+  });
 });
 
 describe('unknown workspace', () => {

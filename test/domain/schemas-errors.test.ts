@@ -95,6 +95,18 @@ describe('rules the OpenAPI document states exactly (test/contract fuzzes them a
     expect(['', ' ', 'abcd'].map((t) => one.safeParse(t).success)).toEqual([false, false, false]);
   });
 
+  it('a NUL character is refused wherever text may be stored, with a message that says so', () => {
+    const reason = trimmedText(3, 10, 'reason');
+    for (const refused of ['\u0000abc', 'abc\u0000', 'a\u0000c', ' ab\u0000 ']) {
+      expect(reason.safeParse(refused).error?.issues.map((i) => i.message)).toEqual(['must not contain NUL characters']);
+    }
+    expect(reason.safeParse('ab').error?.issues.map((i) => i.message)).toEqual(['reason']);
+    for (const schema of [accessQuerySchema, accessQueryDocumentSchema]) {
+      expect(schema.safeParse({ projectId: 'p\u0000', environment: 'production' }).success).toBe(false);
+      expect(schema.safeParse({ projectId: 'p1', environment: 'production' }).success).toBe(true);
+    }
+  });
+
   it('emailSchema is one pattern: what JSON Schema calls an email but the API does not take is refused by the pattern', () => {
     for (const ok of ['a@example.com', "o'brien+tag@mail.example.co", 'a.b_c-d@x-y.example']) expect(emailSchema.safeParse(ok).success).toBe(true);
     for (const refused of ['f%i@n2.7.info', '.a@example.com', 'a..b@example.com', 'a@example', 'a@-x.example.c0', '"quoted"@example.com']) {
