@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS scripts that no compiler touches (e.g. a worker thread's entry): require is how they import.
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/domain/**/*.ts', 'workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: builtins, patterns: impure }],

@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     console.log(`wall time                      ${(result.wallMs / 1000).toFixed(1)} s`);
     console.log(`wall time per workspace-year   ${(result.wallMs / 1000 / result.workspaceYears).toFixed(3)} s   (goal < 0.5 s)`);
     console.log(`history events / ws-year       mean ${mean.toFixed(0)}, max ${Math.max(...perYear).toFixed(0)}   (goal ≤ 1,500)`);
+    console.log(`time by phase                  ${Object.entries(result.phases).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
     console.log(`longest workflow run           ${result.history.maxRun} events in ${result.history.runs} runs   (limit 10,240)`);
     if (result.violations.length === 0) {
       console.log('\nno invariant violated');

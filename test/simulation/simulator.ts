@@ -6,9 +6,6 @@
 // engine settles, and the invariants are checked. A violation is reported
 // with the seed and the workspace's steps; shrink.ts finds the shortest
 // steps that still reproduce it.
-import { workflowIdFor } from '../../workflows/definitions';
-import { guestWorkflowIdFor } from '../../workflows/guest-definitions';
-import { walletWorkflowIdFor } from '../../workflows/wallet-definitions';
 import type { Step } from './actions';
 import type { SimEngine } from './engine';
 import { checkFinal, checkWorkspace, type Finding } from './invariants';
@@ -62,7 +59,11 @@ export interface SimulationResult {
   history: HistoryFigures;
   traces: Step[][];
   profiles: Record<string, number>;
+  /** Wall time by phase of the ticks (ms): where a workspace-year's time goes. */
+  phases: Record<Phase, number>;
 }
+
+export type Phase = 'time' | 'act' | 'deliver' | 'check' | 'final';
 
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -101,14 +102,30 @@ function syncFromRecorder(e: SimEngine, sims: WorkspaceSim[], cursor: { at: numb
   }
 }
 
+/**
+ * The worker restarts of this tick: the workflows of every workspace that
+ * restarted are replayed from their histories as they are now, together,
+ * on the replayer's own thread. Returns when they have replayed (a failure
+ * is recorded on its workspace); the ticks go on meanwhile.
+ */
+function replayRestarted(e: SimEngine, sims: WorkspaceSim[]): Promise<WorkspaceSim[]> {
+  const restarted = sims.filter((ws) => ws.restartRequested);
+  for (const ws of restarted) ws.restartRequested = false;
+  if (restarted.length === 0) return Promise.resolve([]);
+  const owner = new Map(restarted.flatMap((ws) => ws.workflowIds().map((id) => [id, ws] as const)));
+  return e.replay([...owner.keys()]).then((failures) => {
+    for (const failure of failures) owner.get(failure.workflowId)?.replayFailures.push(failure);
+    return restarted;
+  });
+}
+
 async function historyFigures(e: SimEngine, sims: WorkspaceSim[]): Promise<HistoryFigures> {
   const perWorkspace: number[] = [];
   let maxRun = 0;
   let runs = 0;
   await pool(sims, 8, async (ws) => {
     let total = 0;
-    const ids = [workflowIdFor(ws.id), walletWorkflowIdFor(ws.id), ...(ws.guest ? [guestWorkflowIdFor(ws.guest.checkoutId)] : [])];
-    for (const id of ids) {
+    for (const id of ws.workflowIds()) {
       let runId: string | undefined = await e.env.client.workflow
         .getHandle(id)
         .describe()
@@ -143,6 +160,16 @@ export async function simulate(e: SimEngine, options: SimulationOptions): Promis
   const violations: Violation[] = [];
   const cursor = { at: e.recorder.requests.length };
   const sync = () => syncFromRecorder(e, sims, cursor);
+  /** The worker restarts of the previous tick, replaying meanwhile. */
+  let replaying: Promise<{ restarted: WorkspaceSim[]; error?: unknown }> = Promise.resolve({ restarted: [] });
+  const phases: Record<Phase, number> = { time: 0, act: 0, deliver: 0, check: 0, final: 0 };
+  let phaseStart = Date.now();
+  /** Closes the phase that just ended. */
+  const lap = (phase: Phase) => {
+    const t = Date.now();
+    phases[phase] += t - phaseStart;
+    phaseStart = t;
+  };
 
   const report = async (ws: WorkspaceSim, day: number, findings: Finding[]) => {
     for (const f of findings) {
@@ -183,6 +210,7 @@ export async function simulate(e: SimEngine, options: SimulationOptions): Promis
     if (day > 0) await e.sleep(tick * DAY);
     await e.settle();
     sync();
+    lap('time');
     const now = e.now();
     for (const ws of sims) for (const a of ws.accounts()) {
       a.startTick();
@@ -207,20 +235,37 @@ export async function simulate(e: SimEngine, options: SimulationOptions): Promis
     for (const ws of sims) if (ws.accounts().some((a) => a.outbox.length > 0)) touched.add(ws);
     await e.settle();
     sync();
+    const replayed = replaying;
+    // Caught here and rethrown when awaited: a rejection must not go unhandled while the tick goes on.
+    replaying = replayRestarted(e, sims).then(
+      (restarted) => ({ restarted }),
+      (error: unknown) => ({ restarted: [], error }),
+    );
+    lap('act');
     await deliverAll(sims);
+    lap('deliver');
 
+    // The replays started a tick ago have run beside this one: their workspaces are checked with the others.
+    const previous = await replayed;
+    if (previous.error) throw previous.error;
+    for (const ws of previous.restarted) touched.add(ws);
     const targets = day % fullEvery < tick || day + tick > days ? sims : [...touched];
     await pool(targets, 6, (ws) => check(ws, day));
+    lap('check');
 
     if (violations.length && (options.stopAtFirst ?? true)) break;
     if (day % 30 < tick) log(`day ${day}/${days}: ${sims.length} workspaces, ${e.recorder.requests.length} Stripe requests so far`);
   }
 
+  const last = await replaying;
+  if (last.error) throw last.error;
   if (!violations.length || !(options.stopAtFirst ?? true)) {
     await e.settle();
+    for (const ws of last.restarted) await check(ws, days);
     await pool(sims, 6, async (ws) => report(ws, days, await checkFinal(e, ws, delivered.get(ws) ?? [])));
   }
   const history = await historyFigures(e, sims);
+  lap('final');
   if (history.maxRun >= HISTORY_EVENTS_LIMIT) {
     violations.push({ invariant: 'history_per_run', detail: `a run reached ${history.maxRun} events`, seed: options.seed, tickDays: tick, day: days, workspaceIndex: -1, workspaceId: '', workspaceSeed: 0, profile: '', steps: [] });
   }
@@ -234,5 +279,6 @@ export async function simulate(e: SimEngine, options: SimulationOptions): Promis
     history,
     traces: sims.map((s) => s.trace),
     profiles,
+    phases,
   };
 }

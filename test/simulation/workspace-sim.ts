@@ -46,6 +46,8 @@ export class WorkspaceSim {
   granted = 0;
   /** Workflows that did not replay from their history after a simulated restart. */
   readonly replayFailures: { workflowId: string; error: string }[] = [];
+  /** A worker restart happened in this tick: the workspace's workflows are to be replayed from their histories. */
+  restartRequested = false;
   cardFailingSince: number | null = null;
   /** The delinquency (its start) during which an operator moved or ended the grace window. */
   graceTouchedFor: number | null = null;
@@ -73,6 +75,11 @@ export class WorkspaceSim {
   /** The Stripe objects the engine holds for the workspace: its own, or the guest purchase it claimed. */
   current(): StripeAccount {
     return this.claimed && this.guest ? this.guest.account : this.own;
+  }
+
+  /** The ids of the workspace's workflows (the guest checkout's too, once there is one). */
+  workflowIds(): string[] {
+    return [workflowIdFor(this.id), walletWorkflowIdFor(this.id), ...(this.guest ? [guestWorkflowIdFor(this.guest.checkoutId)] : [])];
   }
 
   /** Every Stripe account this workspace's requests and events may belong to. */
@@ -241,11 +248,10 @@ export class WorkspaceSim {
         ]);
         return;
       }
-      case 'restartWorker': {
-        const ids = [workflowIdFor(this.id), walletWorkflowIdFor(this.id), ...(this.guest ? [guestWorkflowIdFor(this.guest.checkoutId)] : [])];
-        for (const failure of await e.replay(ids)) this.replayFailures.push(failure);
+      case 'restartWorker':
+        // Replayed together with every other workspace restarted in this tick, on the replayer thread (simulator.ts).
+        this.restartRequested = true;
         return;
-      }
     }
   }
 
