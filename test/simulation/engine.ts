@@ -5,11 +5,8 @@
 // state and events, which the simulator plays itself.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Worker as Thread } from 'node:worker_threads';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { createAccessService, type AccessService } from '../../src/access/access-service';
 import { createApp } from '../../src/api/app';
@@ -20,6 +17,7 @@ import { createStripeClient } from '../../src/infra/stripe-client';
 import { WorkspaceClient } from '../../src/temporal/workspace-client';
 import { createWebhookRelay } from '../../src/webhooks/webhook-relay';
 import { settingsFrom } from '../../src/worker';
+import { startReplayer, type Replayer } from '../support/replayer';
 import { startStripeRecorder, type StripeRecorder } from '../support/stripe-recorder';
 import { timeSkippingEnv, workflowBundle } from '../support/temporal';
 import { TEST_DATABASE_URL, testConfig } from '../support/test-env';
@@ -39,7 +37,7 @@ export interface SimEngine {
   /**
    * What a worker restart or deploy does to these workflows: their current
    * runs are replayed from history with the worker's bundle, on a thread of
-   * the replayer's own (replay-thread.cjs). Returns the ones that did not
+   * the replayer's own (test/support/replayer.ts). Returns the ones that did not
    * replay, with the error. (The
    * time-skipping server cannot restart the live worker: it never releases
    * a stopped worker's sticky queue while time is locked, and has no
@@ -50,40 +48,6 @@ export interface SimEngine {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface ReplayThread {
-  replay(histories: { workflowId: string; bytes: Uint8Array }[]): Promise<{ workflowId: string; error: string }[]>;
-  close(): Promise<void>;
-}
-
-/** The replayer runs in a worker thread (replay-thread.cjs says why); one request at a time is answered in order. */
-function startReplayThread(bundle: WorkflowBundleWithSourceMap): ReplayThread {
-  const thread = new Thread(join(__dirname, 'replay-thread.cjs'), { workerData: { bundle } });
-  const waiting = new Map<number, { resolve: (failed: { workflowId: string; error: string }[]) => void; reject: (err: Error) => void }>();
-  let next = 0;
-  thread.on('message', ({ id, failed, error }: { id: number; failed?: { workflowId: string; error: string }[]; error?: string }) => {
-    const w = waiting.get(id);
-    waiting.delete(id);
-    if (error !== undefined) w?.reject(new Error(`replay thread: ${error}`));
-    else w?.resolve(failed ?? []);
-  });
-  thread.on('error', (err) => {
-    for (const w of waiting.values()) w.reject(err);
-    waiting.clear();
-  });
-  return {
-    replay(histories) {
-      const id = next++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        thread.postMessage({ id, histories });
-      });
-    },
-    async close() {
-      await thread.terminate();
-    },
-  };
-}
 
 export async function startSimEngine(taskQueue: string, overrides: Record<string, string> = {}): Promise<SimEngine> {
   const recorder = await startStripeRecorder();
@@ -98,7 +62,7 @@ export async function startSimEngine(taskQueue: string, overrides: Record<string
   const now = () => clock;
   const activities = createActivities({ prisma: workerPrisma, stripe, settings: settingsFrom(config), workspaces });
   const bundle = await workflowBundle();
-  let replayer: ReplayThread | undefined;
+  let replayer: Replayer | undefined;
 
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, maxConcurrentActivityTaskExecutions: 50 });
   const running = worker.run();
@@ -165,8 +129,8 @@ export async function startSimEngine(taskQueue: string, overrides: Record<string
             .catch(() => null),
         })),
       );
-      const histories = fetched.flatMap(({ workflowId, history }) => (history?.events?.length ? [{ workflowId, bytes: temporal.api.history.v1.History.encode(history).finish() }] : []));
-      replayer ??= startReplayThread(bundle);
+      const histories = fetched.flatMap(({ workflowId, history }) => (history?.events?.length ? [{ workflowId, history }] : []));
+      replayer ??= startReplayer(bundle);
       return replayer.replay(histories);
     },
     async close() {

@@ -3,11 +3,11 @@
 // top-up saves its card; one crossing charges once and is credited once; a
 // further debit while below does not charge again; a failed charge turns auto
 // top-up off and notifies once; the daily limit holds, also for a new run.
-import { Worker } from '@temporalio/worker';
 import { utcDayKey } from '../../src/domain/auto-top-up';
 import { walletStateQuery, walletWorkflowIdFor } from '../../workflows/wallet-definitions';
 import { uniqueId } from '../support/db';
 import { eventually } from '../support/fake-activities';
+import { startReplayer } from '../support/replayer';
 import { workflowBundle } from '../support/temporal';
 import { startWorkflowHarness, type WorkflowHarness } from '../support/workflow-harness';
 
@@ -211,6 +211,11 @@ test('a wallet history with a charged, a failed and a skipped crossing replays d
   await debit(workspaceId, 2_000); // crossing while off: skipped
   const handle = h.env.client.workflow.getHandle(walletWorkflowIdFor(workspaceId));
   const history = await handle.fetchHistory();
-  await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `wallet-${workspaceId}`)).resolves.toBeUndefined();
+  const replayer = startReplayer(await workflowBundle());
+  try {
+    expect(await replayer.replay([{ workflowId: `wallet-${workspaceId}`, history }])).toEqual([]);
+  } finally {
+    await replayer.close();
+  }
   expect(chargesOf(workspaceId)).toHaveLength(2);
 });

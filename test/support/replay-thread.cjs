@@ -1,9 +1,4 @@
-// The simulator's replayer, on a thread of its own. A replay worker runs
-// workflow code in the thread that creates it and installs the SDK's promise
-// hook there for good (it records a stack for every promise): on the
-// simulator's main thread, which also serves the API and runs the
-// activities, every promise after the first replay paid for it. Here the
-// hook stays in this thread's isolate, and replays run beside the engine.
+// The replayer's thread (replayer.ts says why replays run here).
 // Plain CommonJS: worker threads do not pass through jest's or tsx's compiler.
 const { parentPort, workerData } = require('node:worker_threads');
 const { DefaultLogger, Runtime, Worker } = require('@temporalio/worker');
