@@ -2,17 +2,17 @@
 // real engine must break no invariant, and the simulator must catch (and
 // shrink) a planted bug. Size: SIM_WORKSPACES × SIM_YEARS workspace-years,
 // SIM_TICK_DAYS days per tick, seed SIM_SEED (fixed by default, so CI is
-// repeatable; any seed must pass). The default, 20 workspace-years in
-// weekly ticks, is what fits the suite's time on a 2-core CI machine (about
-// 7 s per workspace-year, docs/simulator.md); larger runs go through
-// `npm run simulate`.
+// repeatable; any seed must pass). The default, 15 workspaces living 2
+// years each (30 workspace-years) in weekly ticks, is what fits the suite's
+// time on a 2-core CI machine (about 4 s per workspace-year,
+// docs/benchmarks.md); larger runs go through `npm run simulate`.
 import { describeStep, type Step } from './actions';
 import { startSimEngine, type SimEngine } from './engine';
 import { shrink } from './shrink';
 import { simulate } from './simulator';
 
-const WORKSPACES = Number(process.env.SIM_WORKSPACES ?? 20);
-const YEARS = Number(process.env.SIM_YEARS ?? 1);
+const WORKSPACES = Number(process.env.SIM_WORKSPACES ?? 15);
+const YEARS = Number(process.env.SIM_YEARS ?? 2);
 const TICK_DAYS = Number(process.env.SIM_TICK_DAYS ?? 7);
 const SEED = Number(process.env.SIM_SEED ?? 20261129);
 
