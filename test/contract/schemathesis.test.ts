@@ -13,6 +13,8 @@ import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database';
 import { TEST_SECRETS } from '../support/test-env';
 
+const SEED = process.env.CONTRACT_FUZZ_SEED ?? '20261129';
+
 /** The arguments this suite runs `st` with (docs/contract-testing.md explains each). */
 function schemathesisArgs(baseUrl: string, token: string): string[] {
   return [
@@ -36,7 +38,9 @@ function schemathesisArgs(baseUrl: string, token: string): string[] {
     '--request-timeout',
     '75',
     '--no-color',
-    ...(process.env.CONTRACT_FUZZ_SEED ? ['--seed', process.env.CONTRACT_FUZZ_SEED] : []),
+    // The same cases on every run (a red suite means a change broke the contract, not that a new case turned up
+    // an old bug); CONTRACT_FUZZ_SEED=random explores, any number replays a printed seed.
+    ...(SEED === 'random' ? [] : ['--seed', SEED]),
   ];
 }
 
