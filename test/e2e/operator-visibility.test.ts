@@ -27,7 +27,7 @@ const prisma = testPrisma();
 beforeAll(async () => {
   temporal = await startTemporalDevServer({ headless: true });
   engine = await startEngine({ temporalAddress: temporal.address, taskQueue: 'e2e-operator', env: { BILLING_GRACE_PERIOD: `${GRACE_MS / 1000}s`, BILLING_DUNNING_REMINDERS: '0s' } });
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await engine?.stop();
@@ -70,9 +70,9 @@ const ops = (...args: string[]) =>
 test('the documented list queries find exactly the expected workspaces; an API action is audited', async () => {
   const [healthy, endingSoon, enforced, extendedLong] = await Promise.all([activeWorkspace(), activeWorkspace(), activeWorkspace(), activeWorkspace()]);
   const all = [healthy, endingSoon, enforced, extendedLong];
-  await Promise.all(all.map((f) => eventually(() => billing(f.workspaceId), (b) => b.status === 'active', 20_000)));
+  await Promise.all(all.map((f) => eventually(() => billing(f.workspaceId), (b) => b.status === 'active', 45_000)));
   await Promise.all([endingSoon, enforced, extendedLong].map((f) => deliver('invoice.payment_failed', invoice(f, { status: 'open' }))));
-  await Promise.all([endingSoon, enforced, extendedLong].map((f) => eventually(() => billing(f.workspaceId), (b) => b.mode === 'billing_recovery', 20_000)));
+  await Promise.all([endingSoon, enforced, extendedLong].map((f) => eventually(() => billing(f.workspaceId), (b) => b.mode === 'billing_recovery', 45_000)));
 
   const extend = (workspaceId: string, byMs: number, requestId: string) =>
     call(`/v1/operator/workspaces/${workspaceId}/grace/extend`, TEST_SECRETS.OPERATOR_API_TOKEN, {
@@ -89,7 +89,7 @@ test('the documented list queries find exactly the expected workspaces; an API a
   // The app token is not an operator token.
   expect((await call(`/v1/operator/workspaces/${healthy.workspaceId}/grace/end`, TEST_SECRETS.APP_API_TOKEN, { method: 'POST', body: '{}' })).status).toBe(401);
 
-  await eventually(() => billing(enforced.workspaceId), (b) => b.mode === 'enforced_recovery', GRACE_MS + 20_000);
+  await eventually(() => billing(enforced.workspaceId), (b) => b.mode === 'enforced_recovery', GRACE_MS + 45_000);
 
   const audit = await prisma.operatorAudit.findMany({ where: { workspaceId: endingSoon.workspaceId } });
   expect(audit).toEqual([
@@ -105,7 +105,7 @@ test('the documented list queries find exactly the expected workspaces; an API a
     [queries['billing-recovery'], ids(endingSoon, extendedLong)],
   ];
   for (const [query, expected] of expectations) {
-    await eventually(() => listed(query), (found) => JSON.stringify(found) === JSON.stringify(expected), 20_000);
+    await eventually(() => listed(query), (found) => JSON.stringify(found) === JSON.stringify(expected), 45_000);
   }
 
   // A readable summary of the state (the Web UI's current details; `ops show`).
@@ -120,7 +120,7 @@ test('the documented list queries find exactly the expected workspaces; an API a
   expect(show.stdout).toMatch(/mode\s+billing_recovery/);
   const unknown = await ops('end-grace', 'ws_nobody_here', '--reason', 'testing the cli').catch((err: { code: number; stderr: string }) => err);
   expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('workspace_not_found') });
-}, 120_000);
+}, 240_000);
 
 test('each operator action through the ops CLI is applied once and audited with its reason and actor', async () => {
   const f = await activeWorkspace();
@@ -163,4 +163,4 @@ test('each operator action through the ops CLI is applied once and audited with 
     ['cancel_scheduled_change', 'ops-cli', 'customer changed their mind'],
     ['grant_credit', 'ops-cli', 'goodwill after the outage'],
   ]);
-}, 120_000);
+}, 240_000);
