@@ -37,14 +37,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { walletWorkflowIdFor } from '../workflows/wallet-definitions';
 import { runLoaderProcess } from './lib/loader-process';
-import { startBenchEngine } from './lib/bench-engine';
+import { startBenchStack, type BenchStack } from './lib/bench-engine';
 import { BENCH_DATABASE_URL, ensureSchema } from './lib/bench-database';
-import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
 import { BATCH_SIZE, expectedUsage, type ExpectedUsage } from './lib/usage-batches';
 import { checkExactDebit, readWalletObservations } from './lib/usage-debit-check';
 import type { UsageLoaderResult, UsageLoaderSpec } from './bench-usage-loader';
@@ -156,17 +155,10 @@ async function main(): Promise<void> {
   };
   const baselineWorkspaces: string[] = [];
   const problems: string[] = [];
-  let temporal: TemporalDevServer | undefined;
-  let processes: { api: ManagedProcess; worker: ManagedProcess } | undefined;
-  let connection: Connection | undefined;
+  let stack: BenchStack | undefined;
   try {
-    temporal = await startTemporalDevServer({ headless: true, logLevel: 'error' });
-    const port = await freePort();
-    processes = startBenchEngine({ temporal, port, taskQueue: TASK_QUEUE, secrets: SECRETS });
-    const apiUrl = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000, process: processes.api, what: 'API', accept: (s) => s === 200 });
-    connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection });
+    stack = await startBenchStack({ taskQueue: TASK_QUEUE, secrets: SECRETS });
+    const { apiUrl, client } = stack;
     const http = (workspaces: string[], batches: number, firstBatch = 0, progressEvery = 0): UsageLoaderSpec => ({
       mode: 'http',
       concurrency: CONCURRENCY,
@@ -295,9 +287,7 @@ async function main(): Promise<void> {
       `\nexact debit: ${expected.size} workspaces, ${events} events each stored and rated once; usage debits = rated usage (${debit} cents in all, remainders in the carry), no usage rows debited twice, balance = Σ ledger entries, month spend = debits`,
     );
   } finally {
-    await connection?.close().catch(() => undefined);
-    await Promise.all([processes?.api.stop(15_000), processes?.worker.stop(25_000)]);
-    await temporal?.stop();
+    await stack?.stop();
     const ids = [...expected.keys(), ...baselineWorkspaces];
     for (const table of ['usage_event', 'wallet_entry', 'wallet_balance', 'monthly_spend', 'wallet_nudge', 'wallet_exception', 'notification']) {
       await pg.query(`DELETE FROM ${table} WHERE workspace_id = ANY($1)`, [ids]).catch((err: unknown) => console.error(`cleanup of ${table}: ${String(err)}`));

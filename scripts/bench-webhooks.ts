@@ -33,14 +33,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { runLoaderProcess } from './lib/loader-process';
-import { freePort, startTemporalDevServer, waitForHttp, type ManagedProcess, type TemporalDevServer } from './lib/dev-servers';
 import { readWorkflowHistory } from '../src/temporal/workflow-history';
 import { stateQuery, stripeFactSignal, workflowIdFor } from '../workflows/definitions';
 import type { WorkspaceState } from '../src/domain/billing-state';
-import { startBenchEngine } from './lib/bench-engine';
+import { startBenchStack, type BenchStack } from './lib/bench-engine';
 import { BENCH_DATABASE_URL, bounded, ensureSchema } from './lib/bench-database';
 import { eventPayload, subscriptionObject } from './lib/stripe-payloads';
 import type { LoaderResult, LoaderSpec } from './bench-webhooks-loader';
@@ -231,17 +230,10 @@ async function main(): Promise<void> {
   const floor = target('signal-with-start', `bwf${run}_`, t0);
   const engine = target('webhook intake', `bwe${run}_`, t0);
   const all = [...floor.workspaces, ...engine.workspaces];
-  let temporal: TemporalDevServer | undefined;
-  let processes: { api: ManagedProcess; worker: ManagedProcess } | undefined;
-  let connection: Connection | undefined;
+  let stack: BenchStack | undefined;
   try {
-    temporal = await startTemporalDevServer({ headless: true, logLevel: 'error' });
-    const port = await freePort();
-    processes = startBenchEngine({ temporal, port, taskQueue: TASK_QUEUE, secrets: SECRETS });
-    const apiUrl = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${apiUrl}/readyz`, { timeoutMs: 60_000, process: processes.api, what: 'API', accept: (s) => s === 200 });
-    connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection });
+    stack = await startBenchStack({ taskQueue: TASK_QUEUE, secrets: SECRETS });
+    const { temporal, apiUrl, client } = stack;
     const http = (t: Target, events: (w: Target['workspaces'][number]) => string[]): LoaderSpec => ({
       mode: 'http',
       concurrency: CONCURRENCY,
@@ -252,7 +244,7 @@ async function main(): Promise<void> {
     const signal = (t: Target, events: (w: Target['workspaces'][number]) => string[]): LoaderSpec => ({
       mode: 'signal',
       concurrency: CONCURRENCY,
-      temporalAddress: temporal!.address,
+      temporalAddress: temporal.address,
       taskQueue: TASK_QUEUE,
       workspaces: t.workspaces.map((w) => ({ workspaceId: w.workspaceId, events: events(w) })),
     });
@@ -324,9 +316,7 @@ async function main(): Promise<void> {
       `exactly once: ${checked} events on ${all.length} workflows each applied once (projection versions, workflow state, one stripeFact signal each in history, webhook rows delivered); ${redelivery.sent} redeliveries answered duplicate`,
     );
   } finally {
-    await connection?.close().catch(() => undefined);
-    await Promise.all([processes?.api.stop(15_000), processes?.worker.stop(25_000)]);
-    await temporal?.stop();
+    await stack?.stop();
     const ids = all.map((w) => w.workspaceId);
     await pg.query('DELETE FROM stripe_event WHERE workspace_id = ANY($1)', [ids]).catch(() => undefined);
     await pg.query('DELETE FROM workspace_billing WHERE workspace_id = ANY($1)', [ids]).catch(() => undefined);
