@@ -13,7 +13,9 @@ import type {
   rateCardSchema,
   topUpResponseSchema,
 } from '../domain/response-schemas';
+import type { WalletSnapshot } from '../domain/projection';
 import type { spendOversightSchema } from '../domain/spend-oversight';
+import type { WalletLedgerPage } from '../read-model/wallet-reader';
 
 export type RateCard = z.infer<typeof rateCardSchema>;
 export type BillingView = z.infer<typeof billingViewSchema>;
@@ -23,21 +25,8 @@ export type CheckoutLink = z.infer<typeof checkoutResponseSchema> | z.infer<type
 export type SpendOversight = z.infer<typeof spendOversightSchema>;
 export type Problem = z.infer<typeof problemSchema> & Record<string, unknown>;
 
-export interface LedgerEntry {
-  id: string;
-  kind: string;
-  amountCents: number;
-  sourceType: string;
-  sourceId: string;
-  reason: string | null;
-  createdAt: string;
-}
-export interface WalletView {
-  balanceCents: number;
-  minimumCents: number;
-  entries: LedgerEntry[];
-  nextCursor: string | null;
-}
+/** GET …/wallet's answer: the wallet and a page of its ledger, as the route composes them. */
+export type WalletView = WalletSnapshot & WalletLedgerPage;
 
 /** GET/PUT …/wallet/auto-top-up (absent on engines before auto top-up). */
 export interface AutoTopUpView {
