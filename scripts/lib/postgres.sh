@@ -27,9 +27,7 @@ pg_newest_version() {
 
 pg_install() {
   info "installing PostgreSQL from Debian packages (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  apt_install --no-install-recommends postgresql
   ok "installed PostgreSQL $(pg_newest_version)"
 }
 
