@@ -29,21 +29,27 @@ export function startReplayer(bundle: WorkflowBundleWithSourceMap): Replayer {
   thread.unref();
   const waiting = new Map<number, { resolve: (failed: ReplayFailure[]) => void; reject: (err: Error) => void }>();
   let next = 0;
+  /** Why the thread is gone (an error, or an exit): later requests are refused with it instead of waiting forever. */
+  let gone: Error | undefined;
+  const fail = (err: Error) => {
+    gone ??= err;
+    for (const request of waiting.values()) request.reject(err);
+    waiting.clear();
+  };
   thread.on('message', ({ id, failed, error }: Answer) => {
     const request = waiting.get(id);
     waiting.delete(id);
     if (error !== undefined) request?.reject(new Error(`replay thread: ${error}`));
     else request?.resolve(failed ?? []);
   });
-  thread.on('error', (err) => {
-    for (const request of waiting.values()) request.reject(err);
-    waiting.clear();
-  });
+  thread.on('error', fail);
+  thread.on('exit', (code) => fail(new Error(`replay thread exited (code ${code})`)));
   return {
     replay(histories) {
       const id = next++;
       const encoded = histories.map(({ workflowId, history }) => ({ workflowId, bytes: temporal.api.history.v1.History.encode(history).finish() }));
       return new Promise((resolve, reject) => {
+        if (gone) return reject(gone);
         waiting.set(id, { resolve, reject });
         thread.postMessage({ id, histories: encoded });
       });
